@@ -1,0 +1,21 @@
+default_scope = 'mmcm'
+custom_imports = dict(imports=['mmcm.models'], allow_failed_imports=False)
+
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='nccl'),
+)
+log_level = 'INFO'
+log_processor = dict(type='LogProcessor', window_size=50, by_epoch=False)
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', interval=10000, by_epoch=False),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+)
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='Visualizer', vis_backends=vis_backends)
+load_from = None
+resume = False

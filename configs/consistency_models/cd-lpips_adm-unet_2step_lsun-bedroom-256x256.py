@@ -1,0 +1,9 @@
+# Sampling with the official cd_bedroom256_lpips.pt checkpoint.
+_base_ = [
+    '../_base_/models/cm_adm-unet_lsun-256x256.py',
+    '../_base_/default_runtime.py'
+]
+
+# Two-step sampling with this checkpoint's indices from the official launch
+# script; pass --sampler onestep to tools/sample.py for one-step generation.
+model = dict(sampling_cfg=dict(sampler='multistep', steps=40, ts=(0, 17, 39)))

@@ -1,0 +1,2 @@
+# The name mmagic users know: two-step sampling with CD (LPIPS) on ImageNet-64.
+_base_ = './cd-lpips_adm-unet_2step_imagenet-64x64.py'

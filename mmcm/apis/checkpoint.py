@@ -1,0 +1,113 @@
+"""Safe loading of official ``.pt`` and mmengine checkpoints into mmcm models.
+
+Every failure is raised as :class:`CheckpointError` with a one-line message
+that says what is wrong and what to do.
+"""
+import os
+import os.path as osp
+import pickle
+import zipfile
+from typing import Dict, Optional
+from urllib.parse import urlparse
+
+import torch
+
+UNET_PREFIXES = ('unet.', 'module.unet.')
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is missing, unreadable or does not fit the model."""
+
+
+def is_url(path: str) -> bool:
+    return urlparse(str(path)).scheme in ('http', 'https')
+
+
+def default_cache_dir() -> str:
+    """Where downloaded checkpoints are kept (``$MMCM_HOME`` or torch hub)."""
+    return os.environ.get('MMCM_HOME',
+                          osp.join(torch.hub.get_dir(), 'checkpoints'))
+
+
+def download_checkpoint(url: str, cache_dir: Optional[str] = None) -> str:
+    """Download ``url`` once into ``cache_dir`` and return the local path."""
+    cache_dir = cache_dir or default_cache_dir()
+    os.makedirs(cache_dir, exist_ok=True)
+    path = osp.join(cache_dir, osp.basename(urlparse(url).path) or 'ckpt.pt')
+    if not osp.isfile(path):
+        try:
+            torch.hub.download_url_to_file(url, path, progress=True)
+        except Exception as err:  # network errors have many types
+            raise CheckpointError(
+                f'could not download {url}: {err}; download it by hand and '
+                'pass the local path') from None
+    return path
+
+
+def load_checkpoint_file(path: str, cache_dir: Optional[str] = None) -> Dict:
+    """``torch.load(path, weights_only=True)`` on CPU with clear errors."""
+    if is_url(path):
+        path = download_checkpoint(path, cache_dir)
+    if not osp.exists(path):
+        raise CheckpointError(f'checkpoint not found: {path}')
+    if not osp.isfile(path):
+        raise CheckpointError(f'checkpoint path is not a file: {path}')
+    try:
+        checkpoint = torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise CheckpointError(
+            f'{path} holds objects other than tensors and plain containers, '
+            f'which safe loading refuses ({str(err).splitlines()[0]})'
+        ) from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError) as err:
+        kind = 'truncated or corrupted' if _looks_like_zip(path) else \
+            'not a PyTorch checkpoint'
+        raise CheckpointError(f'{path} is {kind} '
+                              f'({str(err).splitlines()[0]})') from None
+    if not isinstance(checkpoint, dict):
+        raise CheckpointError(f'{path} holds a {type(checkpoint).__name__}, '
+                              'not a state dict or an mmengine checkpoint')
+    return checkpoint
+
+
+def _looks_like_zip(path: str) -> bool:
+    with open(path, 'rb') as f:
+        return f.read(4) == b'PK\x03\x04'
+
+
+def extract_unet_state_dict(checkpoint: Dict) -> Dict[str, torch.Tensor]:
+    """The UNet weights of an official state dict or an mmengine checkpoint.
+
+    Official files are plain ``cm/unet.py`` state dicts. mmengine checkpoints
+    keep the model under ``state_dict`` with the UNet under ``unet.``.
+    """
+    state = checkpoint.get('state_dict', checkpoint)
+    if not isinstance(state, dict):
+        raise CheckpointError('the checkpoint\'s "state_dict" is not a dict')
+    for prefix in UNET_PREFIXES:
+        if any(k.startswith(prefix) for k in state):
+            return {k[len(prefix):]: v for k, v in state.items()
+                    if k.startswith(prefix)}
+    tensors = {k: v for k, v in state.items() if torch.is_tensor(v)}
+    if not tensors:
+        raise CheckpointError('the checkpoint holds no tensors')
+    return tensors
+
+
+def mismatch_report(model: torch.nn.Module,
+                    state: Dict[str, torch.Tensor]) -> Optional[str]:
+    """Describe missing, unexpected and reshaped keys, or ``None`` if fit."""
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    reshaped = sorted(k for k in set(expected) & set(state)
+                      if tuple(expected[k].shape) != tuple(state[k].shape))
+    if not (missing or unexpected or reshaped):
+        return None
+    parts = []
+    for label, keys in (('missing', missing), ('unexpected', unexpected),
+                        ('shape mismatch', reshaped)):
+        if keys:
+            shown = ', '.join(keys[:5]) + (' ...' if len(keys) > 5 else '')
+            parts.append(f'{len(keys)} {label} key(s): {shown}')
+    return '; '.join(parts)

@@ -1,0 +1,14 @@
+from .consistency_model import (DEFAULT_SAMPLING_CFG, ConsistencyModel,
+                                check_labels)
+from .data_preprocessors import ConsistencyDataPreprocessor
+from .preconditioning import (ConsistencyPreconditioner, EDMPreconditioner,
+                              append_dims, consistency_scalings, edm_scalings,
+                              noise_conditioning)
+from .unets import ADMUNet, default_channel_mult
+
+__all__ = [
+    'ConsistencyModel', 'DEFAULT_SAMPLING_CFG', 'check_labels',
+    'ConsistencyDataPreprocessor', 'ConsistencyPreconditioner',
+    'EDMPreconditioner', 'append_dims', 'consistency_scalings',
+    'edm_scalings', 'noise_conditioning', 'ADMUNet', 'default_channel_mult'
+]

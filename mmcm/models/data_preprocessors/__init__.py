@@ -1,0 +1,3 @@
+from .cm_data_preprocessor import ConsistencyDataPreprocessor
+
+__all__ = ['ConsistencyDataPreprocessor']

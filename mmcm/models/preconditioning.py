@@ -1,0 +1,98 @@
+"""Denoiser parameterisations of Karras et al. (2022) and Song et al. (2023).
+
+A denoiser wraps a network ``F`` as
+``D(x, sigma) = c_skip(sigma) x + c_out(sigma) F(c_in(sigma) x, c_noise(sigma))``.
+"""
+from abc import ABC, abstractmethod
+from typing import Tuple
+
+import torch
+
+from mmcm.registry import MODELS
+
+
+def append_dims(x: torch.Tensor, target_dims: int) -> torch.Tensor:
+    """Append trailing singleton dimensions until ``x`` has ``target_dims``."""
+    if x.ndim > target_dims:
+        raise ValueError(f'input has {x.ndim} dims, more than {target_dims}')
+    return x[(...,) + (None,) * (target_dims - x.ndim)]
+
+
+def noise_conditioning(sigma: torch.Tensor) -> torch.Tensor:
+    """Network noise input ``c_noise = 1000 * 0.25 * log(sigma + 1e-44)``.
+
+    EDM's ``c_noise = log(sigma) / 4`` (Karras et al. 2022, Table 1), scaled
+    by 1000 as in the official consistency-model code.
+    """
+    return 1000 * 0.25 * torch.log(sigma + 1e-44)
+
+
+def edm_scalings(sigma: torch.Tensor, sigma_data: float
+                 ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """EDM preconditioning ``(c_skip, c_out, c_in)``, Karras et al. Table 1."""
+    total = sigma**2 + sigma_data**2
+    c_skip = sigma_data**2 / total
+    c_out = sigma * sigma_data / total.sqrt()
+    c_in = 1 / total.sqrt()
+    return c_skip, c_out, c_in
+
+
+def consistency_scalings(sigma: torch.Tensor, sigma_data: float,
+                         sigma_min: float
+                         ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Boundary-condition scalings, Song et al. (2023) Eq. (7) / App. C.
+
+    ``c_skip(sigma_min) = 1`` and ``c_out(sigma_min) = 0``, so the model is
+    the identity at the smallest noise level.
+    """
+    c_skip = sigma_data**2 / ((sigma - sigma_min)**2 + sigma_data**2)
+    c_out = (sigma - sigma_min) * sigma_data / (sigma**2 + sigma_data**2).sqrt()
+    c_in = 1 / (sigma**2 + sigma_data**2).sqrt()
+    return c_skip, c_out, c_in
+
+
+class Preconditioner(ABC):
+    """Turns a network ``F(x, c_noise, y)`` into a denoiser ``D(x, sigma)``."""
+
+    def __init__(self, sigma_data: float = 0.5, sigma_min: float = 0.002):
+        self.sigma_data = sigma_data
+        self.sigma_min = sigma_min
+
+    @abstractmethod
+    def scalings(self, sigma: torch.Tensor):
+        """``(c_skip, c_out, c_in)`` at ``sigma``."""
+
+    def __call__(self, network, x: torch.Tensor, sigma: torch.Tensor,
+                 **network_kwargs) -> torch.Tensor:
+        """Return the denoised estimate ``D(x, sigma)`` in ``x``'s dtype."""
+        c_skip, c_out, c_in = (append_dims(c, x.ndim)
+                               for c in self.scalings(sigma))
+        output = network(c_in * x, noise_conditioning(sigma), **network_kwargs)
+        return c_skip * x + c_out * output.to(x.dtype)
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(sigma_data={self.sigma_data}, '
+                f'sigma_min={self.sigma_min})')
+
+
+@MODELS.register_module()
+class EDMPreconditioner(Preconditioner):
+    """EDM denoiser (``training_mode=edm`` in the official code)."""
+
+    def scalings(self, sigma):
+        return edm_scalings(sigma, self.sigma_data)
+
+
+@MODELS.register_module()
+class ConsistencyPreconditioner(Preconditioner):
+    """Consistency function with the boundary condition ``f(x, eps) = x``."""
+
+    def scalings(self, sigma):
+        return consistency_scalings(sigma, self.sigma_data, self.sigma_min)
+
+
+__all__ = [
+    'append_dims', 'noise_conditioning', 'edm_scalings',
+    'consistency_scalings', 'Preconditioner', 'EDMPreconditioner',
+    'ConsistencyPreconditioner'
+]

@@ -1,0 +1,127 @@
+"""Samplers over a denoiser ``D(x, sigma)``, following the official code.
+
+Every sampler takes ``(denoiser, x_T, sigmas, generator, **options)`` where
+``x_T`` is already scaled by ``sigma_max`` and ``sigmas`` is the Karras grid
+with a trailing zero, and returns the final sample before clipping.
+"""
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+import torch
+
+from .karras_grid import karras_sigma
+
+Denoiser = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def _progress(iterable, show: bool):
+    if not show:
+        return iterable
+    from mmengine.utils import track_iter_progress
+    return track_iter_progress(list(iterable))
+
+
+def to_d(x: torch.Tensor, sigma, denoised: torch.Tensor) -> torch.Tensor:
+    """Probability-flow ODE derivative ``dx/dsigma = (x - D(x)) / sigma``."""
+    if torch.is_tensor(sigma) and sigma.ndim:
+        sigma = sigma.reshape(-1, *([1] * (x.ndim - 1)))
+    return (x - denoised) / sigma
+
+
+@torch.no_grad()
+def sample_onestep(denoiser: Denoiser, x: torch.Tensor, sigmas: torch.Tensor,
+                   generator=None, progress: bool = False) -> torch.Tensor:
+    """One network evaluation: ``x_0 = f(x_T, sigma_max)`` (Song et al.)."""
+    return denoiser(x, sigmas[0] * x.new_ones([x.shape[0]]))
+
+
+@torch.no_grad()
+def sample_multistep(denoiser: Denoiser, x: torch.Tensor, sigmas: torch.Tensor,
+                     generator, ts: Sequence[int], steps: int,
+                     sigma_min: float = 0.002, sigma_max: float = 80.0,
+                     rho: float = 7.0, progress: bool = False) -> torch.Tensor:
+    """Multistep consistency sampling, Song et al. (2023) Algorithm 1.
+
+    ``ts`` are ascending indices into a Karras grid of ``steps`` points. At
+    each index the model jumps to ``x_0``; the result is re-noised to the next
+    level with standard deviation ``sqrt(sigma_next^2 - sigma_min^2)``.
+    """
+    ones = x.new_ones([x.shape[0]])
+    for i in _progress(range(len(ts) - 1), progress):
+        sigma = karras_sigma(ts[i], steps, sigma_min, sigma_max, rho)
+        x0 = denoiser(x, sigma * ones)
+        next_sigma = karras_sigma(ts[i + 1], steps, sigma_min, sigma_max, rho)
+        next_sigma = float(np.clip(next_sigma, sigma_min, sigma_max))
+        noise_std = np.sqrt(next_sigma**2 - sigma_min**2)
+        x = x0 + generator.randn_like(x) * noise_std
+    return x
+
+
+@torch.no_grad()
+def sample_heun(denoiser: Denoiser, x: torch.Tensor, sigmas: torch.Tensor,
+                generator, s_churn: float = 0.0, s_tmin: float = 0.0,
+                s_tmax: float = float('inf'), s_noise: float = 1.0,
+                progress: bool = False) -> torch.Tensor:
+    """Heun steps with optional churn, Karras et al. (2022) Algorithm 2."""
+    ones = x.new_ones([x.shape[0]])
+    num_steps = len(sigmas) - 1
+    for i in _progress(range(num_steps), progress):
+        sigma, sigma_next = float(sigmas[i]), float(sigmas[i + 1])
+        gamma = (min(s_churn / num_steps, 2**0.5 - 1)
+                 if s_tmin <= sigma <= s_tmax else 0.0)
+        # The official sampler draws churn noise on every step, used or not.
+        eps = generator.randn_like(x) * s_noise
+        sigma_hat = sigma * (gamma + 1)
+        if gamma > 0:
+            x = x + eps * (sigma_hat**2 - sigma**2)**0.5
+        # Euler step.
+        d = to_d(x, sigma_hat, denoiser(x, sigma_hat * ones))
+        x_next = x + d * (sigma_next - sigma_hat)
+        if sigma_next != 0:
+            # Apply 2nd order correction.
+            d_next = to_d(x_next, sigma_next, denoiser(x_next,
+                                                       sigma_next * ones))
+            x_next = x + (d + d_next) / 2 * (sigma_next - sigma_hat)
+        x = x_next
+    return x
+
+
+@torch.no_grad()
+def sample_euler(denoiser: Denoiser, x: torch.Tensor, sigmas: torch.Tensor,
+                 generator=None, progress: bool = False) -> torch.Tensor:
+    """Euler steps of the probability-flow ODE, Karras et al. (2022) Eq. 4."""
+    ones = x.new_ones([x.shape[0]])
+    for i in _progress(range(len(sigmas) - 1), progress):
+        sigma = sigmas[i]
+        d = to_d(x, sigma, denoiser(x, sigma * ones))
+        x = x + d * (sigmas[i + 1] - sigma)
+    return x
+
+
+SAMPLERS = {
+    'onestep': sample_onestep,
+    'multistep': sample_multistep,
+    'heun': sample_heun,
+    'euler': sample_euler,
+}
+
+
+def get_sampler(name: str) -> Callable:
+    """Look up a sampler by its official name."""
+    if name not in SAMPLERS:
+        raise ValueError(f'unknown sampler {name!r}; choose one of '
+                         f'{", ".join(SAMPLERS)}')
+    return SAMPLERS[name]
+
+
+def validate_ts(ts: Optional[Sequence[int]], steps: int) -> tuple:
+    """Check multistep indices: ascending, within ``[0, steps - 1]``."""
+    if not ts or len(ts) < 2:
+        raise ValueError('the multistep sampler needs ts with at least two '
+                         'indices, e.g. ts=(0, 22, 39) with steps=40')
+    ts = tuple(int(t) for t in ts)
+    if any(b <= a for a, b in zip(ts, ts[1:])):
+        raise ValueError(f'ts must be strictly ascending, got {ts}')
+    if ts[0] < 0 or ts[-1] > steps - 1:
+        raise ValueError(f'ts {ts} must lie in [0, steps - 1 = {steps - 1}]')
+    return ts

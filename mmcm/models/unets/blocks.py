@@ -1,0 +1,195 @@
+"""Building blocks of the ADM UNet (Dhariwal & Nichol, 2021).
+
+Module and attribute names mirror the parameter names of OpenAI's released
+consistency-model checkpoints, so a ``state_dict`` maps one to one.
+"""
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class GroupNorm32(nn.GroupNorm):
+    """GroupNorm with 32 groups that always normalises in float32."""
+
+    def __init__(self, channels: int):
+        super().__init__(32, channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.float()).type(x.dtype)
+
+
+def zero_module(module: nn.Module) -> nn.Module:
+    """Zero the parameters of ``module`` (output layers start as identity)."""
+    for param in module.parameters():
+        param.detach().zero_()
+    return module
+
+
+def timestep_embedding(timesteps: torch.Tensor, dim: int,
+                       max_period: float = 10000.0) -> torch.Tensor:
+    """Sinusoidal embedding ``[cos(t w_i), sin(t w_i)]`` of (fractional) t.
+
+    The frequencies are ``w_i = max_period^(-i / (dim / 2))`` as in the
+    Transformer position encoding used by ADM.
+    """
+    half = dim // 2
+    exponent = torch.arange(half, dtype=torch.float32, device=timesteps.device)
+    freqs = torch.exp(-math.log(max_period) * exponent / half)
+    args = timesteps[:, None].float() * freqs[None]
+    embedding = torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
+    if dim % 2:
+        embedding = F.pad(embedding, (0, 1))
+    return embedding
+
+
+class TimestepBlock(nn.Module):
+    """A module whose ``forward`` takes the time embedding as well."""
+
+
+class TimestepEmbedSequential(nn.Sequential):
+    """Sequential container passing the embedding to the blocks that use it."""
+
+    def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+        for layer in self:
+            x = layer(x, emb) if isinstance(layer, TimestepBlock) else layer(x)
+        return x
+
+
+class Upsample(nn.Module):
+    """Nearest-neighbour 2x upsampling, optionally followed by a 3x3 conv."""
+
+    def __init__(self, channels: int, use_conv: bool, out_channels=None):
+        super().__init__()
+        self.channels = channels
+        if use_conv:
+            self.conv = nn.Conv2d(channels, out_channels or channels, 3,
+                                  padding=1)
+        self.use_conv = use_conv
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.interpolate(x, scale_factor=2, mode='nearest')
+        return self.conv(x) if self.use_conv else x
+
+
+class Downsample(nn.Module):
+    """2x downsampling by a strided 3x3 conv or by average pooling."""
+
+    def __init__(self, channels: int, use_conv: bool, out_channels=None):
+        super().__init__()
+        out_channels = out_channels or channels
+        if use_conv:
+            self.op = nn.Conv2d(channels, out_channels, 3, stride=2, padding=1)
+        else:
+            if out_channels != channels:
+                raise ValueError('average-pool downsampling keeps channels')
+            self.op = nn.AvgPool2d(kernel_size=2, stride=2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.op(x)
+
+
+class ResBlock(TimestepBlock):
+    """Residual block conditioned on the time embedding.
+
+    With ``use_scale_shift_norm`` the embedding modulates the second
+    normalisation as ``norm(h) * (1 + scale) + shift`` (FiLM); otherwise it
+    is added to the features. ``up``/``down`` resample inside the block.
+    """
+
+    def __init__(self, channels: int, emb_channels: int, dropout: float,
+                 out_channels=None, use_scale_shift_norm: bool = False,
+                 up: bool = False, down: bool = False,
+                 use_checkpoint: bool = False):
+        super().__init__()
+        self.out_channels = out_channels or channels
+        self.use_scale_shift_norm = use_scale_shift_norm
+        self.use_checkpoint = use_checkpoint
+        self.in_layers = nn.Sequential(
+            GroupNorm32(channels), nn.SiLU(),
+            nn.Conv2d(channels, self.out_channels, 3, padding=1))
+        self.updown = up or down
+        if up:
+            self.h_upd, self.x_upd = Upsample(channels, False), Upsample(
+                channels, False)
+        elif down:
+            self.h_upd, self.x_upd = Downsample(channels, False), Downsample(
+                channels, False)
+        else:
+            self.h_upd = self.x_upd = nn.Identity()
+        emb_out = 2 * self.out_channels if use_scale_shift_norm else \
+            self.out_channels
+        self.emb_layers = nn.Sequential(
+            nn.SiLU(), nn.Linear(emb_channels, emb_out))
+        self.out_layers = nn.Sequential(
+            GroupNorm32(self.out_channels), nn.SiLU(), nn.Dropout(p=dropout),
+            zero_module(
+                nn.Conv2d(self.out_channels, self.out_channels, 3,
+                          padding=1)))
+        if self.out_channels == channels:
+            self.skip_connection = nn.Identity()
+        else:
+            self.skip_connection = nn.Conv2d(channels, self.out_channels, 1)
+
+    def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+        if self.use_checkpoint and self.training and torch.is_grad_enabled():
+            return torch.utils.checkpoint.checkpoint(
+                self._forward, x, emb, use_reentrant=False)
+        return self._forward(x, emb)
+
+    def _forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+        if self.updown:
+            h = self.in_layers[:-1](x)
+            h = self.in_layers[-1](self.h_upd(h))
+            x = self.x_upd(x)
+        else:
+            h = self.in_layers(x)
+        emb_out = self.emb_layers(emb).type(h.dtype)[..., None, None]
+        if self.use_scale_shift_norm:
+            scale, shift = emb_out.chunk(2, dim=1)
+            h = self.out_layers[0](h) * (1 + scale) + shift
+            h = self.out_layers[1:](h)
+        else:
+            h = self.out_layers(h + emb_out)
+        return self.skip_connection(x) + h
+
+
+class AttentionBlock(nn.Module):
+    """Spatial self-attention through ``scaled_dot_product_attention``.
+
+    The 1x1 ``qkv`` convolution's output channels are laid out as
+    ``(three, heads, head_dim)``, the order of the flash-attention kernels the
+    released checkpoints were trained with.
+    """
+
+    def __init__(self, channels: int, num_heads: int = 1,
+                 num_head_channels: int = -1, use_checkpoint: bool = False):
+        super().__init__()
+        if num_head_channels == -1:
+            self.num_heads = num_heads
+        elif channels % num_head_channels:
+            raise ValueError(f'channels {channels} are not divisible by '
+                             f'num_head_channels {num_head_channels}')
+        else:
+            self.num_heads = channels // num_head_channels
+        self.use_checkpoint = use_checkpoint
+        self.norm = GroupNorm32(channels)
+        self.qkv = nn.Conv2d(channels, channels * 3, 1)
+        self.proj_out = zero_module(nn.Conv2d(channels, channels, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.use_checkpoint and self.training and torch.is_grad_enabled():
+            return torch.utils.checkpoint.checkpoint(
+                self._forward, x, use_reentrant=False)
+        return self._forward(x)
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, height, width = x.shape
+        qkv = self.qkv(self.norm(x)).reshape(b, 3, self.num_heads,
+                                             c // self.num_heads, -1)
+        # (b, three, heads, head_dim, tokens) -> three x (b, heads, tokens, d)
+        q, k, v = qkv.transpose(-1, -2).unbind(dim=1)
+        h = F.scaled_dot_product_attention(q, k, v)
+        h = h.transpose(-1, -2).reshape(b, c, height, width)
+        return x + self.proj_out(h)

@@ -1,0 +1,27 @@
+"""Registration of every mmcm module in one call."""
+import datetime
+import warnings
+
+from mmengine import DefaultScope
+
+
+def register_all_modules(init_default_scope: bool = True) -> None:
+    """Import all mmcm modules so they register, and set the default scope.
+
+    Args:
+        init_default_scope: Set ``mmcm`` as the current default scope (a new,
+            uniquely named scope instance when another scope is current).
+    """
+    import mmcm.models  # noqa: F401
+
+    if not init_default_scope:
+        return
+    current = DefaultScope.get_current_instance()
+    if current is None or not DefaultScope.check_instance_created('mmcm'):
+        DefaultScope.get_instance('mmcm', scope_name='mmcm')
+        return
+    if current.scope_name != 'mmcm':
+        warnings.warn(f'The current default scope "{current.scope_name}" is '
+                      'not "mmcm"; creating a new "mmcm" scope instance.')
+        stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S%f')
+        DefaultScope.get_instance(f'mmcm-{stamp}', scope_name='mmcm')

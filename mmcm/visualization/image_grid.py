@@ -1,0 +1,39 @@
+"""Tile uint8 NHWC images into one picture."""
+import math
+import os
+import os.path as osp
+from typing import Optional
+
+import numpy as np
+
+
+def make_image_grid(images: np.ndarray, num_columns: Optional[int] = None,
+                    padding: int = 2) -> np.ndarray:
+    """Tile ``(N, H, W, C)`` uint8 images row-major with ``padding`` pixels.
+
+    ``num_columns`` defaults to ``ceil(sqrt(N))``; unused cells stay black.
+    """
+    if images.ndim != 4 or images.dtype != np.uint8:
+        raise ValueError('expected uint8 images of shape (N, H, W, C), got '
+                         f'{images.dtype} {images.shape}')
+    num, height, width, channels = images.shape
+    columns = num_columns or math.ceil(math.sqrt(num))
+    rows = math.ceil(num / columns)
+    grid = np.zeros((rows * (height + padding) + padding,
+                     columns * (width + padding) + padding, channels),
+                    dtype=np.uint8)
+    for index, image in enumerate(images):
+        top = padding + (index // columns) * (height + padding)
+        left = padding + (index % columns) * (width + padding)
+        grid[top:top + height, left:left + width] = image
+    return grid
+
+
+def save_image_grid(images: np.ndarray, path: str, **kwargs) -> np.ndarray:
+    """Write :func:`make_image_grid` of ``images`` to ``path`` (PNG, JPEG)."""
+    from PIL import Image
+    grid = make_image_grid(images, **kwargs)
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    Image.fromarray(grid.squeeze(-1) if grid.shape[-1] == 1 else grid).save(
+        path)
+    return grid

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Create (or reuse) the project's virtual environment with the whole stack:
+# torch + torchvision, mmengine, a compiled mmcv 2.1.0 (mmagic needs its ops),
+# mmagic 1.2.0, lpips, numpy<2, and mmcm itself in editable mode.
+#
+# The slow part, compiling mmcv, is done once: the wheel is cached under
+# $MMCM_CACHE (default ~/.cache/mmcm) and reused by every later set-up.
+# A second run with the venv already in place only checks and returns.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+VENV=${MMCM_VENV:-$ROOT/.venv}
+CACHE=${MMCM_CACHE:-$HOME/.cache/mmcm}
+WHEELS=$CACHE/wheels
+STAMP=$VENV/.mmcm-stack-v1
+CONSTRAINTS=$ROOT/tools/env/constraints.txt
+PY=$VENV/bin/python
+
+log() { printf '[mmcm-setup] %s\n' "$*" >&2; }
+
+pip_install() {
+  # pip warns about every absent local index folder; keep the output readable.
+  "$PY" -m pip install --quiet --progress-bar off -c "$CONSTRAINTS" "$@" 2>&1 \
+    | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
+  return "${PIPESTATUS[0]}"
+}
+
+if [ -f "$STAMP" ] && "$PY" -c "import mmcv._ext, mmagic, mmcm" 2>/dev/null; then
+  exit 0
+fi
+
+mkdir -p "$WHEELS"
+if [ ! -x "$PY" ]; then
+  log "creating virtual environment at $VENV"
+  python3 -m venv "$VENV"
+fi
+
+log "installing torch 2.14.1 + torchvision 0.29.1"
+pip_install "torch==2.14.1" "torchvision==0.29.1"
+log "installing mmengine, numpy<2, lpips, build tools"
+pip_install "numpy<2" "mmengine==0.10.7" "lpips==0.1.4" "opencv-python<4.11" \
+  "setuptools>=77.0.3,<81" wheel ninja packaging pytest ruff
+
+build_mmcv() {
+  # mmcv 2.1.0 has no prebuilt wheel; build it from source against our torch.
+  local work src
+  work=$(mktemp -d)
+  log "building mmcv 2.1.0 with ops (about 12 minutes on 2 cores; done once, cached in $WHEELS)"
+  TMPDIR=$work "$PY" -m pip download --quiet --no-clean --no-deps --no-build-isolation \
+    --no-binary :all: -d "$work/dl" "mmcv==2.1.0" >/dev/null 2>&1 || true
+  src=$(find "$work" -maxdepth 3 -type f -name 'mmcv-2.1.0.tar.gz' -print -quit)
+  if [ -n "$src" ]; then
+    tar -xzf "$src" -C "$work"
+  fi
+  src=$(find "$work" -maxdepth 2 -type d -name 'mmcv*' -exec test -f '{}/setup.py' \; -print -quit)
+  if [ -z "$src" ]; then
+    log "could not obtain the mmcv 2.1.0 source tree"; exit 1
+  fi
+  # torch 2.14 headers need C++20; mmcv hard-codes older standards.
+  sed -i -E 's/-std=c\+\+1[47]/-std=c++20/g' "$src/setup.py"
+  (cd "$src" && MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-2} FORCE_CUDA=0 \
+    "$PY" -m pip wheel --no-build-isolation --no-deps -w "$WHEELS" . >"$work/build.log" 2>&1) || {
+      tail -n 40 "$work/build.log" >&2; log "mmcv build failed"; exit 1; }
+  rm -rf "$work"
+}
+
+mmcv_wheel() { find "$WHEELS" -maxdepth 1 -name 'mmcv-2.1.0-*.whl' -print -quit; }
+if [ -z "$(mmcv_wheel)" ]; then
+  build_mmcv
+fi
+log "installing cached mmcv wheel $(mmcv_wheel)"
+pip_install --no-deps "$(mmcv_wheel)"
+pip_install addict yapf "opencv-python<4.11" pyyaml rich termcolor
+
+log "installing mmagic 1.2.0 and its era-matched dependencies"
+pip_install "mmagic==1.2.0" "diffusers==0.24.0" "transformers==4.36.2" \
+  "huggingface_hub<0.26" "pandas<2.3" "numpy<2" einops av lmdb resize_right \
+  tensorboard facexlib albumentations "mmcv==2.1.0"
+
+log "installing mmcm (editable)"
+pip_install --no-build-isolation --no-deps -e "$ROOT"
+"$PY" -c "import mmcv._ext, mmagic.models, mmcm" >/dev/null
+touch "$STAMP"
+log "environment ready: $VENV"
