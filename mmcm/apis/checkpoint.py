@@ -5,8 +5,6 @@ that says what is wrong and what to do.
 """
 import os
 import os.path as osp
-import pickle
-import zipfile
 from typing import Dict, Optional
 from urllib.parse import urlparse
 
@@ -54,20 +52,23 @@ def load_checkpoint_file(path: str, cache_dir: Optional[str] = None) -> Dict:
         raise CheckpointError(f'checkpoint path is not a file: {path}')
     try:
         checkpoint = torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as err:
-        raise CheckpointError(
-            f'{path} holds objects other than tensors and plain containers, '
-            f'which safe loading refuses ({str(err).splitlines()[0]})'
-        ) from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError) as err:
-        kind = 'truncated or corrupted' if _looks_like_zip(path) else \
-            'not a PyTorch checkpoint'
-        raise CheckpointError(f'{path} is {kind} '
-                              f'({str(err).splitlines()[0]})') from None
+    except Exception as err:  # torch.load fails in many ways on bad files
+        raise CheckpointError(describe_load_failure(path, err)) from None
     if not isinstance(checkpoint, dict):
         raise CheckpointError(f'{path} holds a {type(checkpoint).__name__}, '
                               'not a state dict or an mmengine checkpoint')
     return checkpoint
+
+
+def describe_load_failure(path: str, err: Exception) -> str:
+    """One line saying why ``torch.load`` could not read ``path``."""
+    first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]
+    if 'Weights only load failed' in str(err):
+        return (f'{path} holds objects other than tensors and plain '
+                'containers, which safe loading (weights_only=True) refuses')
+    if _looks_like_zip(path):
+        return f'{path} is truncated or corrupted ({first_line})'
+    return f'{path} is not a PyTorch checkpoint ({first_line})'
 
 
 def _looks_like_zip(path: str) -> bool:

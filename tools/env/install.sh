@@ -12,7 +12,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VENV=${MMCM_VENV:-$ROOT/.venv}
 CACHE=${MMCM_CACHE:-$HOME/.cache/mmcm}
 WHEELS=$CACHE/wheels
-STAMP=$VENV/.mmcm-stack-v1
+STAMP=$VENV/.mmcm-stack-v2
 CONSTRAINTS=$ROOT/tools/env/constraints.txt
 PY=$VENV/bin/python
 
@@ -75,10 +75,10 @@ pip_install addict yapf "opencv-python<4.11" pyyaml rich termcolor
 log "installing mmagic 1.2.0 and its era-matched dependencies"
 pip_install "mmagic==1.2.0" "diffusers==0.24.0" "transformers==4.36.2" \
   "huggingface_hub<0.26" "pandas<2.3" "numpy<2" einops av lmdb resize_right \
-  tensorboard facexlib albumentations "mmcv==2.1.0"
+  tensorboard facexlib albumentations mediapipe "mmcv==2.1.0"
 
 log "installing mmcm (editable)"
 pip_install --no-build-isolation --no-deps -e "$ROOT"
-"$PY" -c "import mmcv._ext, mmagic.models, mmcm" >/dev/null
+"$PY" -c "import mmcv._ext, mmagic.models, mmagic.apis, lpips, mmcm" >/dev/null
 touch "$STAMP"
 log "environment ready: $VENV"

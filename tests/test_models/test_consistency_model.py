@@ -1,0 +1,72 @@
+import pytest
+import torch
+
+from mmcm.apis import init_model
+from mmcm.models.preconditioning import consistency_scalings
+
+
+@pytest.fixture(scope='module')
+def model(tiny_config, tiny_checkpoint):
+    return init_model(tiny_config, tiny_checkpoint)
+
+
+def test_boundary_condition_returns_input(model):
+    x = torch.randn(2, 3, 32, 32)
+    out = model.denoise(x, torch.full((2, ), 0.002), torch.tensor([1, 2]))
+    assert torch.equal(out, x)
+
+
+def test_denoise_composes_unet_and_scalings(model):
+    x = torch.randn(2, 3, 32, 32)
+    sigma, labels = torch.tensor([3.0, 3.0]), torch.tensor([0, 9])
+    c_skip, c_out, c_in = consistency_scalings(sigma[0], 0.5, 0.002)
+    c_noise = torch.full((2, ), 250 * torch.log(torch.tensor(3.0)).item())
+    with torch.no_grad():
+        expected = c_skip * x + c_out * model.unet(c_in * x, c_noise, labels)
+        assert torch.allclose(model.denoise(x, sigma, labels), expected,
+                              atol=1e-5)
+        clipped = model.denoise(x, sigma, labels, clip_denoised=True)
+    assert clipped.min() >= -1 and clipped.max() <= 1
+
+
+def test_onestep_sample_is_denoised_scaled_noise(model):
+    labels = torch.tensor([3, 4, 5])
+    images = model.sample(3, labels=labels, sampler='onestep', seed=7)
+    noise = torch.randn(3, 3, 32, 32,
+                        generator=torch.Generator().manual_seed(7))
+    with torch.no_grad():
+        expected = model.denoise(noise * 80.0, torch.full((3, ), 80.0),
+                                 labels, clip_denoised=True)
+    assert torch.allclose(images, expected, atol=1e-5)
+    assert images.std() > 0.05
+
+
+def test_config_sampler_and_overrides(model):
+    assert model.sampling_cfg['sampler'] == 'multistep'
+    assert model.sampling_cfg['ts'] == (0, 22, 39)
+    labels = torch.tensor([1, 1])
+    two_step = model.sample(2, labels=labels, seed=1)
+    one_step = model.sample(2, labels=labels, seed=1, sampler='onestep')
+    assert not torch.allclose(two_step, one_step)
+    with pytest.raises(ValueError, match='unknown sampling options'):
+        model.sample(1, labels=labels[:1], temperature=2)
+
+
+def test_tensor_mode_and_label_checks(model):
+    images = model(dict(num_batches=2, labels=[3], sampler='onestep'),
+                   mode='tensor')
+    assert images.shape == (2, 3, 32, 32)
+    with pytest.raises(ValueError, match=r'\[0, 9\]'):
+        model(dict(num_batches=1, labels=[10]), mode='tensor')
+    with pytest.raises(ValueError, match='mode'):
+        model(dict(num_batches=1), mode='loss')
+
+
+def test_predict_mode_returns_mmagic_data_samples(model):
+    pytest.importorskip('mmagic.structures')
+    samples = model(dict(num_batches=2, labels=[4, 6], sampler='onestep'),
+                    mode='predict')
+    assert len(samples) == 2
+    assert samples[0].fake_img.shape == (3, 32, 32)
+    assert 0 <= samples[0].fake_img.min() <= samples[0].fake_img.max() <= 255
+    assert samples[1].gt_label.label.tolist() == [6]
