@@ -19,6 +19,7 @@ cm_adm-unet_2step_tiny-32x32.py --model-ckpt tiny.pt --device cpu
 """
 import argparse
 import sys
+import warnings
 from typing import Optional, Sequence
 
 import numpy as np
@@ -65,9 +66,15 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 
 def mmagic_available() -> bool:
-    """Whether mmagic's inferencer API can be imported."""
+    """Whether mmagic's inferencer API can be imported.
+
+    Its dependencies' deprecation warnings at import are silenced: users can
+    do nothing about them and they would bury the demo's own messages.
+    """
     try:
-        import mmagic.apis  # noqa: F401
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            import mmagic.apis  # noqa: F401
     except (ImportError, AssertionError, OSError):  # absent or mismatched
         return False
     return True

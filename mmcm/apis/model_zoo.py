@@ -9,7 +9,8 @@ CONFIG_FOLDER = 'consistency_models'
 
 
 def configs_root() -> str:
-    """The ``configs`` folder (beside the package, or inside it as ``.mim``)."""
+    """The ``configs`` folder: beside the package, or inside it (``.mim``).
+    """
     package = osp.dirname(osp.dirname(osp.abspath(__file__)))
     for candidate in (osp.join(package, '.mim', 'configs'),
                       osp.join(osp.dirname(package), 'configs')):

@@ -21,7 +21,8 @@ def draw_class_labels(num_samples: int, num_classes: int,
 def resolve_labels(model, num_samples: int,
                    class_labels: Optional[Sequence[int]],
                    seed: int) -> Optional[torch.Tensor]:
-    """One label per sample: given ones (one label repeats) or seeded random."""
+    """One label per sample: the given ones (a single label repeats) or
+    seeded random ones."""
     if model.num_classes is None:
         if class_labels:
             raise ValueError('this model is unconditional; drop the class '

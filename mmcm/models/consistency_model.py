@@ -102,7 +102,7 @@ class ConsistencyModel(BaseModel):
                noise_generator=None,
                progress: bool = False,
                **overrides) -> torch.Tensor:
-        """Generate ``batch_size`` images in [-1, 1] with the configured sampler.
+        """Generate ``batch_size`` images in [-1, 1] with the sampler.
 
         Follows the official ``karras_sample``: ``x_T = sigma_max * z`` drawn
         from ``generator``, then the sampler, then clipping to [-1, 1].

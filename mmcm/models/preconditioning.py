@@ -1,7 +1,7 @@
 """Denoiser parameterisations of Karras et al. (2022) and Song et al. (2023).
 
 A denoiser wraps a network ``F`` as
-``D(x, sigma) = c_skip(sigma) x + c_out(sigma) F(c_in(sigma) x, c_noise(sigma))``.
+``D(x, s) = c_skip(s) x + c_out(s) F(c_in(s) x, c_noise(s))``.
 """
 from abc import ABC, abstractmethod
 from typing import Tuple
@@ -46,7 +46,8 @@ def consistency_scalings(sigma: torch.Tensor, sigma_data: float,
     the identity at the smallest noise level.
     """
     c_skip = sigma_data**2 / ((sigma - sigma_min)**2 + sigma_data**2)
-    c_out = (sigma - sigma_min) * sigma_data / (sigma**2 + sigma_data**2).sqrt()
+    c_out = ((sigma - sigma_min) * sigma_data /
+             (sigma**2 + sigma_data**2).sqrt())
     c_in = 1 / (sigma**2 + sigma_data**2).sqrt()
     return c_skip, c_out, c_in
 

@@ -22,6 +22,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
         return
     if current.scope_name != 'mmcm':
         warnings.warn(f'The current default scope "{current.scope_name}" is '
-                      'not "mmcm"; creating a new "mmcm" scope instance.')
+                      'not "mmcm"; creating a new "mmcm" scope instance.',
+                      stacklevel=2)
         stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S%f')
         DefaultScope.get_instance(f'mmcm-{stamp}', scope_name='mmcm')

@@ -39,7 +39,7 @@ log "installing torch 2.14.1 + torchvision 0.29.1"
 pip_install "torch==2.14.1" "torchvision==0.29.1"
 log "installing mmengine, numpy<2, lpips, build tools"
 pip_install "numpy<2" "mmengine==0.10.7" "lpips==0.1.4" "opencv-python<4.11" \
-  "setuptools>=77.0.3,<81" wheel ninja packaging pytest ruff
+  "setuptools>=77.0.3,<81" wheel ninja packaging pytest "ruff==0.8.6"
 
 build_mmcv() {
   # mmcv 2.1.0 has no prebuilt wheel; build it from source against our torch.

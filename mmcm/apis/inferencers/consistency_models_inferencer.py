@@ -9,6 +9,7 @@ from mmagic.apis.inferencers.base_mmagic_inferencer import (
     BaseMMagicInferencer, InputsType, PredType)
 from mmagic.structures import DataSample
 from mmengine import Config, DefaultScope
+from mmengine.dataset import pseudo_collate
 
 from mmcm.apis.inference import init_model
 from mmcm.apis.sampling import resolve_labels
@@ -64,7 +65,7 @@ class ConsistencyModelsInferencer(BaseMMagicInferencer):
         """
         if not ckpt:
             warnings.warn('no checkpoint given: sampling from randomly '
-                          'initialised weights')
+                          'initialised weights', stacklevel=2)
         # mmagic made its scope current; our config is built in ours.
         with DefaultScope.overwrite_default_scope('mmcm'):
             return init_model(cfg, ckpt or None, device=device)
@@ -72,6 +73,14 @@ class ConsistencyModelsInferencer(BaseMMagicInferencer):
     def _init_pipeline(self, cfg: Config) -> None:
         """Generation needs no data pipeline."""
         return None
+
+    def _init_collate(self, cfg: Config):
+        """Inputs are not batched from a dataset: no collate function.
+
+        (mmengine would look for one in the ``mmagic`` scope, which has no
+        function registry, and warn about it.)
+        """
+        return pseudo_collate
 
     def _init_visualizer(self, cfg: Config) -> None:
         """Grids are written by :meth:`visualize`; no mmengine visualizer."""

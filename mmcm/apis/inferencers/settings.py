@@ -64,7 +64,8 @@ def resolve_model(model_setting: Optional[int] = None,
     else:
         if model_setting is not None:
             warnings.warn(f'the config of {MODEL_NAME} setting '
-                          f'{model_setting} is overridden by {model_config}')
+                          f'{model_setting} is overridden by {model_config}',
+                          stacklevel=2)
         if not osp.isfile(model_config):
             raise FileNotFoundError(f'config file not found: {model_config}')
         config, ckpt = model_config, weights_url(model_config)

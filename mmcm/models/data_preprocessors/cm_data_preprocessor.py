@@ -53,7 +53,8 @@ class ConsistencyDataPreprocessor(BaseDataPreprocessor):
 
 def _to_chw(image: torch.Tensor) -> torch.Tensor:
     if image.ndim != 3:
-        raise ValueError(f'expected a 3-D image, got shape {tuple(image.shape)}')
+        raise ValueError('expected a 3-D image, got shape '
+                         f'{tuple(image.shape)}')
     return image if image.shape[0] in (1, 3) else image.permute(2, 0, 1)
 
 

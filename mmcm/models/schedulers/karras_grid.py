@@ -6,7 +6,7 @@ def karras_sigma(index, num_points: int, sigma_min: float, sigma_max: float,
                  rho: float = 7.0):
     """Noise level at (possibly fractional) ``index`` of an N-point grid.
 
-    ``sigma_i = (smax^(1/rho) + i / (N - 1) (smin^(1/rho) - smax^(1/rho)))^rho``
+    ``s_i = (smax^(1/rho) + i / (N - 1) (smin^(1/rho) - smax^(1/rho)))^rho``
     so index 0 is ``sigma_max`` and index ``N - 1`` is ``sigma_min``.
     """
     max_inv_rho = sigma_max**(1 / rho)

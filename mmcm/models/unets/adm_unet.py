@@ -20,9 +20,10 @@ DEFAULT_CHANNEL_MULT = {
 def default_channel_mult(image_size: int) -> tuple:
     """Channel multipliers the official code picks for ``image_size``."""
     if image_size not in DEFAULT_CHANNEL_MULT:
+        known = sorted(DEFAULT_CHANNEL_MULT)
         raise ValueError(f'no default channel_mult for image_size '
                          f'{image_size}; give channel_mult explicitly '
-                         f'(defaults exist for {sorted(DEFAULT_CHANNEL_MULT)})')
+                         f'(defaults exist for {known})')
     return DEFAULT_CHANNEL_MULT[image_size]
 
 
