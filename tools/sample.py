@@ -16,11 +16,11 @@ import sys
 
 import numpy as np
 from mmengine.config import DictAction
-from mmengine.logging import MMLogger
 
 from mmcm.apis import CheckpointError, generate_samples, init_model
 from mmcm.apis.inference import DTYPES
 from mmcm.models.schedulers import GENERATOR_NAMES, SAMPLERS
+from mmcm.utils import get_logger
 from mmcm.visualization import save_image_grid
 
 
@@ -82,7 +82,7 @@ def save_samples(out_dir: str, images: np.ndarray, labels) -> str:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    logger = MMLogger.get_instance('mmcm', log_level='INFO')
+    logger = get_logger()
     try:
         model = init_model(args.config, args.checkpoint, device=args.device,
                            dtype=args.dtype, cfg_options=args.cfg_options)
