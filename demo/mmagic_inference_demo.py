@@ -26,9 +26,12 @@ import numpy as np
 import torch
 from mmengine.config import DictAction
 
-from mmcm.apis import CheckpointError, generate_samples, init_model
-from mmcm.apis.inferencers import (MODEL_NAME, describe_settings,
-                                   resolve_model, result_path)
+with warnings.catch_warnings():
+    # transformers (imported by mmengine's optim) warns about a torch API.
+    warnings.simplefilter('ignore', FutureWarning)
+    from mmcm.apis import CheckpointError, generate_samples, init_model
+    from mmcm.apis.inferencers import (MODEL_NAME, describe_settings,
+                                       resolve_model, result_path)
 from mmcm.visualization import save_image_grid
 
 ERRORS = (CheckpointError, FileNotFoundError, ValueError)

@@ -18,12 +18,16 @@ import platform
 import resource
 import sys
 import time
+import warnings
 
 import torch
 from mmengine.config import DictAction
 
-from mmcm.apis import init_model
-from mmcm.apis.inference import DTYPES
+with warnings.catch_warnings():
+    # transformers (imported by mmengine's optim) warns about a torch API.
+    warnings.simplefilter('ignore', FutureWarning)
+    from mmcm.apis import init_model
+    from mmcm.apis.inference import DTYPES
 
 
 def parse_args(argv=None):

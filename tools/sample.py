@@ -13,12 +13,16 @@ import argparse
 import os
 import os.path as osp
 import sys
+import warnings
 
 import numpy as np
 from mmengine.config import DictAction
 
-from mmcm.apis import CheckpointError, generate_samples, init_model
-from mmcm.apis.inference import DTYPES
+with warnings.catch_warnings():
+    # transformers (imported by mmengine's optim) warns about a torch API.
+    warnings.simplefilter('ignore', FutureWarning)
+    from mmcm.apis import CheckpointError, generate_samples, init_model
+    from mmcm.apis.inference import DTYPES
 from mmcm.models.schedulers import GENERATOR_NAMES, SAMPLERS
 from mmcm.utils import get_logger
 from mmcm.visualization import save_image_grid
