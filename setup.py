@@ -1,7 +1,25 @@
 """Install mmcm: Consistency Models for the OpenMMLab ecosystem."""
 import os.path as osp
+import shutil
+import sys
 
 from setuptools import find_packages, setup
+
+BUILD_COMMANDS = ('build', 'build_py', 'bdist_wheel', 'sdist', 'install')
+
+
+def add_mim_extension():
+    """Ship ``configs/`` inside the package as ``mmcm/.mim/configs``.
+
+    The OpenMMLab convention, so that a regular (non-editable) install keeps
+    the model zoo; editable installs read ``configs/`` in place.
+    """
+    target = osp.join('mmcm', '.mim', 'configs')
+    if not any(cmd in sys.argv for cmd in BUILD_COMMANDS):
+        return
+    if osp.isdir(target):
+        shutil.rmtree(target)
+    shutil.copytree('configs', target)
 
 
 def read_version():
@@ -16,6 +34,7 @@ def read_readme():
         return f.read()
 
 
+add_mim_extension()
 setup(
     name='mmcm',
     version=read_version(),
@@ -26,6 +45,8 @@ setup(
     packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'tools',
                                     'demo')),
     include_package_data=True,
+    package_data={'mmcm': ['.mim/configs/**/*.py', '.mim/configs/**/*.yml',
+                           '.mim/configs/**/*.md']},
     python_requires='>=3.8',
     install_requires=[
         'torch>=2.1',
