@@ -23,3 +23,7 @@ TRANSFORMS = Registry(
 METRICS = Registry(
     'metric', parent=MMENGINE_METRICS, locations=['mmcm.evaluation'])
 HOOKS = Registry('hook', parent=MMENGINE_HOOKS, locations=['mmcm.engine'])
+# Training curricula (discretisation N(k), target EMA decay mu(k)); they are
+# functions of the runner's iteration, not optimizer parameter schedulers.
+CURRICULA = Registry(
+    'curriculum', scope='mmcm', locations=['mmcm.models.schedulers'])
