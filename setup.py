@@ -55,6 +55,7 @@ setup(
         'mmcv>=2.0.0,<2.2.0',
         'mmagic>=1.2.0',
         'lpips>=0.1.4',
+        'scikit-learn',
         'pillow',
         'pyyaml',
     ],

@@ -10,9 +10,14 @@ log_level = 'INFO'
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=False)
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50),
+    logger=dict(type='LoggerHook', interval=100),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=10000, by_epoch=False),
+    checkpoint=dict(
+        type='CheckpointHook',
+        interval=10000,
+        by_epoch=False,
+        max_keep_ckpts=3,
+        save_last=True),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
 vis_backends = [dict(type='LocalVisBackend')]

@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 import torch
 
 UNET_PREFIXES = ('unet.', 'module.unet.')
+EMA_PREFIX = 'ema.networks.'
 
 
 class CheckpointError(RuntimeError):
@@ -76,16 +77,19 @@ def _looks_like_zip(path: str) -> bool:
         return f.read(4) == b'PK\x03\x04'
 
 
-def extract_unet_state_dict(checkpoint: Dict) -> Dict[str, torch.Tensor]:
+def extract_unet_state_dict(checkpoint: Dict,
+                            weights: str = 'ema') -> Dict[str, torch.Tensor]:
     """The UNet weights of an official state dict or an mmengine checkpoint.
 
     Official files are plain ``cm/unet.py`` state dicts. mmengine checkpoints
-    keep the model under ``state_dict`` with the UNet under ``unet.``.
+    of mmcm keep the model under ``state_dict``: the online UNet under
+    ``unet.`` and the evaluation EMAs under ``ema.networks.{i}.``. With
+    ``weights='ema'`` the last (slowest) EMA is taken when present.
     """
     state = checkpoint.get('state_dict', checkpoint)
     if not isinstance(state, dict):
         raise CheckpointError('the checkpoint\'s "state_dict" is not a dict')
-    for prefix in UNET_PREFIXES:
+    for prefix in _candidate_prefixes(state, weights):
         if any(k.startswith(prefix) for k in state):
             return {k[len(prefix):]: v for k, v in state.items()
                     if k.startswith(prefix)}
@@ -93,6 +97,15 @@ def extract_unet_state_dict(checkpoint: Dict) -> Dict[str, torch.Tensor]:
     if not tensors:
         raise CheckpointError('the checkpoint holds no tensors')
     return tensors
+
+
+def _candidate_prefixes(state: Dict, weights: str) -> list:
+    if weights not in ('ema', 'online'):
+        raise ValueError(f'weights must be "ema" or "online", got {weights!r}')
+    ema_ids = sorted({int(k.split('.')[2]) for k in state
+                      if k.startswith(EMA_PREFIX)})
+    ema = [f'{EMA_PREFIX}{ema_ids[-1]}.'] if ema_ids else []
+    return (ema if weights == 'ema' else []) + list(UNET_PREFIXES)
 
 
 def mismatch_report(model: torch.nn.Module,

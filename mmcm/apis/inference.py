@@ -48,7 +48,7 @@ def init_model(config: Union[str, Config],
     from mmcm.utils import register_all_modules
     register_all_modules()
     cfg = load_config(config, cfg_options)
-    model = MODELS.build(cfg.model)
+    model = MODELS.build(sampling_model_cfg(cfg.model))
     model.cfg = cfg
     if checkpoint is not None:
         load_weights(model, checkpoint)
@@ -60,15 +60,33 @@ def init_model(config: Union[str, Config],
     return model.to(device).eval()
 
 
+def sampling_model_cfg(model_cfg) -> dict:
+    """The config of a sampling model for ``model_cfg``.
+
+    Training configs (``ConsistencyTrainer``, ``EDMTrainer``) become the
+    :class:`ConsistencyModel` that samples with their weights.
+    """
+    from mmcm.registry import MODELS
+    model_class = MODELS.get(model_cfg['type'])
+    if model_class is not None and hasattr(model_class, 'sampling_cfg_of'):
+        return model_class.sampling_cfg_of(model_cfg)
+    return model_cfg
+
+
 def load_weights(model, checkpoint: str) -> None:
     """Strictly load the UNet weights of ``checkpoint`` into ``model``."""
+    load_unet_into(model.unet, checkpoint)
+
+
+def load_unet_into(unet: torch.nn.Module, checkpoint: str) -> None:
+    """Strictly load a checkpoint's UNet weights (EMA first) into ``unet``."""
     state = extract_unet_state_dict(load_checkpoint_file(checkpoint))
-    report = mismatch_report(model.unet, state)
+    report = mismatch_report(unet, state)
     if report:
         raise CheckpointError(f'{checkpoint} does not fit this config '
                               f'({report}){_fitting_hint(state)}')
-    expected = model.unet.state_dict()
-    model.unet.load_state_dict(
+    expected = unet.state_dict()
+    unet.load_state_dict(
         {k: v.to(expected[k].dtype) for k, v in state.items()}, strict=True)
 
 

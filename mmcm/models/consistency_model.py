@@ -56,6 +56,7 @@ class ConsistencyModel(BaseModel):
             data_preprocessor = dict(type='ConsistencyDataPreprocessor')
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
+        self._unet_cfg = copy.deepcopy(unet)
         self.unet = MODELS.build(unet)
         self.preconditioner = MODELS.build(
             preconditioner or dict(type='ConsistencyPreconditioner'),
@@ -86,13 +87,21 @@ class ConsistencyModel(BaseModel):
         base.update({k: v for k, v in overrides.items() if v is not None})
         return base
 
+    def sampling_network(self) -> torch.nn.Module:
+        """The network that generates: the UNet (trainers pick an EMA)."""
+        return self.unet
+
     def denoise(self, x: torch.Tensor, sigma: torch.Tensor,
                 labels: Optional[torch.Tensor] = None,
-                clip_denoised: bool = False) -> torch.Tensor:
+                clip_denoised: bool = False,
+                network: Optional[torch.nn.Module] = None) -> torch.Tensor:
         """``f(x, sigma)``: the denoised estimate, clipped to [-1, 1] if asked.
+
+        ``network`` defaults to :meth:`sampling_network`.
         """
+        network = network or self.sampling_network()
         kwargs = {} if labels is None else dict(y=labels)
-        denoised = self.preconditioner(self.unet, x, sigma, **kwargs)
+        denoised = self.preconditioner(network, x, sigma, **kwargs)
         return denoised.clamp(-1, 1) if clip_denoised else denoised
 
     @torch.no_grad()
@@ -118,7 +127,7 @@ class ConsistencyModel(BaseModel):
         cfg = self.merge_sampling_cfg(overrides)
         generator = noise_generator or build_generator(
             cfg['generator'], batch_size, cfg['seed'])
-        device = next(self.unet.parameters()).device
+        device = next(self.sampling_network().parameters()).device
         if labels is not None:
             labels = labels.to(device)
         x_T = generator.randn(batch_size, *self.image_shape,
@@ -157,10 +166,11 @@ class ConsistencyModel(BaseModel):
         ``num_batches``, ``labels`` and any sampling option. Training
         (``mode='loss'``) is provided by the training subclasses.
         """
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
         if mode not in ('tensor', 'predict'):
-            raise ValueError(f'{type(self).__name__} generates only; mode '
-                             f'{mode!r} is not supported (use "tensor" or '
-                             f'"predict")')
+            raise ValueError(f'unknown mode {mode!r}; use "loss", "tensor" '
+                             'or "predict"')
         options = dict(inputs or {}) if not torch.is_tensor(inputs) else {}
         num = int(options.pop('num_batches', 1))
         labels = self._labels_tensor(options.pop('labels', None), num)
@@ -169,6 +179,11 @@ class ConsistencyModel(BaseModel):
         if mode == 'tensor':
             return images
         return self._pack_data_samples(images, labels)
+
+    def loss(self, inputs: Dict, data_samples: Optional[List] = None):
+        """Training losses; this class samples only."""
+        raise ValueError(f'{type(self).__name__} samples only; train with '
+                         'ConsistencyTrainer (CD/CT) or EDMTrainer')
 
     def _labels_tensor(self, labels, num: int) -> Optional[torch.Tensor]:
         if self.num_classes is None:

@@ -12,6 +12,8 @@ def register_all_modules(init_default_scope: bool = True) -> None:
         init_default_scope: Set ``mmcm`` as the current default scope (a new,
             uniquely named scope instance when another scope is current).
     """
+    import mmcm.datasets  # noqa: F401
+    import mmcm.engine  # noqa: F401
     import mmcm.models  # noqa: F401
 
     if not init_default_scope:

@@ -58,8 +58,10 @@ def test_tensor_mode_and_label_checks(model):
     assert images.shape == (2, 3, 32, 32)
     with pytest.raises(ValueError, match=r'\[0, 9\]'):
         model(dict(num_batches=1, labels=[10]), mode='tensor')
-    with pytest.raises(ValueError, match='mode'):
+    with pytest.raises(ValueError, match='samples only'):
         model(dict(num_batches=1), mode='loss')
+    with pytest.raises(ValueError, match='unknown mode'):
+        model(dict(num_batches=1), mode='train')
 
 
 def test_predict_mode_returns_mmagic_data_samples(model):

@@ -4,10 +4,14 @@ from .generators import (GENERATOR_NAMES, DeterministicGenerator,
 from .karras_grid import karras_sigma, karras_sigmas
 from .samplers import (SAMPLERS, get_sampler, sample_euler, sample_heun,
                        sample_multistep, sample_onestep, validate_ts)
+from .curricula import (AdaptiveTargetEMA, ConsistencyCurriculum,
+                        FixedScales, FixedTargetEMA, ProgressiveScales)
 
 __all__ = [
     'GENERATOR_NAMES', 'DummyGenerator', 'DeterministicGenerator',
     'DeterministicIndividualGenerator', 'build_generator', 'karras_sigma',
     'karras_sigmas', 'SAMPLERS', 'get_sampler', 'sample_onestep',
-    'sample_multistep', 'sample_heun', 'sample_euler', 'validate_ts'
+    'sample_multistep', 'sample_heun', 'sample_euler', 'validate_ts',
+    'FixedScales', 'ProgressiveScales', 'FixedTargetEMA', 'AdaptiveTargetEMA',
+    'ConsistencyCurriculum'
 ]

@@ -1,0 +1,24 @@
+# scikit-learn's handwritten digits (1,797 8x8 images, classes 0..9) at
+# 16x16, class-conditional, 3 channels: a real data set that needs no files
+# on disk (it ships inside scikit-learn) and trains on a CPU.
+#
+# The 8x8 digits are scaled to 0..255 and bilinearly upsampled; no flips
+# (a mirrored digit is another glyph). 'train' holds 1,617 images, 'val'
+# every tenth (180), 'all' the 1,797.
+dataset_type = 'DigitsDataset'
+
+train_pipeline = [dict(type='PackConsistencyInputs')]
+
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(
+        type=dataset_type,
+        image_size=16,
+        channels=3,
+        class_cond=True,
+        split='train',
+        pipeline=train_pipeline))

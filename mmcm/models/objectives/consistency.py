@@ -1,0 +1,111 @@
+"""Consistency distillation and training losses, Song et al. (2023).
+
+CD (Algorithm 2) and CT (Algorithm 3) share one loss: the online network at
+the higher noise level ``t_{n+1}`` is pulled towards the target network at
+the lower level ``t_n``, where the lower point comes from one Heun step of
+the teacher's probability-flow ODE (CD) or from the same noise at the lower
+level (CT, the one-sample score estimate).
+"""
+from typing import Callable, Optional
+
+import torch
+
+from mmcm.registry import MODELS
+from ..preconditioning import append_dims
+from ..schedulers import karras_sigma
+
+Denoiser = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def consistency_sigma_pair(indices: torch.Tensor, num_scales: int,
+                           sigma_min: float, sigma_max: float,
+                           rho: float = 7.0):
+    """Adjacent levels ``(t_{n+1}, t_n)`` of an N-point Karras grid.
+
+    ``indices`` count from ``sigma_max`` (index 0), so the first returned
+    level is the higher one, as in the official ``consistency_losses``.
+    """
+    high = karras_sigma(indices, num_scales, sigma_min, sigma_max, rho)
+    low = karras_sigma(indices + 1, num_scales, sigma_min, sigma_max, rho)
+    return high, low
+
+
+@torch.no_grad()
+def heun_teacher_step(teacher: Denoiser, x: torch.Tensor, sigma: torch.Tensor,
+                      next_sigma: torch.Tensor) -> torch.Tensor:
+    """One Heun step of the PF ODE from ``sigma`` to ``next_sigma``.
+
+    Song et al. (2023) Eq. (6) with the Heun solver of Karras et al. (2022)
+    Algorithm 1, the ODE being ``dx/dsigma = (x - D(x, sigma)) / sigma``.
+    """
+    step = append_dims(next_sigma - sigma, x.ndim)
+    d = (x - teacher(x, sigma)) / append_dims(sigma, x.ndim)
+    x_euler = x + d * step
+    d_next = (x_euler - teacher(x_euler, next_sigma)) / append_dims(
+        next_sigma, x.ndim)
+    return x + (d + d_next) / 2 * step
+
+
+def rng_state(device: torch.device) -> tuple:
+    """CPU (and, on GPU, CUDA) RNG state, to replay dropout masks."""
+    cuda = (torch.cuda.get_rng_state(device)
+            if torch.device(device).type == 'cuda' else None)
+    return torch.get_rng_state(), cuda, device
+
+
+def set_rng_state(state: tuple) -> None:
+    cpu, cuda, device = state
+    torch.set_rng_state(cpu)
+    if cuda is not None:
+        torch.cuda.set_rng_state(cuda, device)
+
+
+@MODELS.register_module()
+class ConsistencyObjective:
+    """Per-sample CD/CT loss ``lambda(t_{n+1}) d(f(x_{n+1}), f^-(x_n))``.
+
+    Args:
+        distance: Config of the distance ``d`` (``'l1'``, ``'l2'``,
+            ``'l2-32'``, ``'lpips'`` or a dict).
+        weighting: Name of ``lambda``, e.g. ``'uniform'`` (official CM).
+        sigma_data: Data standard deviation for the weighting.
+    """
+
+    def __init__(self, distance='lpips', weighting: str = 'uniform',
+                 sigma_data: float = 0.5):
+        from ..losses import build_distance
+        self.distance = build_distance(distance)
+        self.weighting = weighting
+        self.sigma_data = sigma_data
+
+    def __call__(self, online: Denoiser, target: Denoiser, x_start,
+                 num_scales: int, sigma_min: float, sigma_max: float,
+                 rho: float = 7.0, teacher: Optional[Denoiser] = None,
+                 noise: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Return the unreduced per-sample loss, shape ``(N,)``.
+
+        ``online``, ``target`` and ``teacher`` are denoisers ``D(x, sigma)``
+        with the labels already bound. The caller makes ``online`` and
+        ``target`` share dropout randomness (see ``ConsistencyTrainer``).
+        """
+        from ..losses import get_weighting
+        if noise is None:
+            noise = torch.randn_like(x_start)
+        indices = torch.randint(0, num_scales - 1, (x_start.shape[0], ),
+                                device=x_start.device)
+        sigma, next_sigma = consistency_sigma_pair(indices, num_scales,
+                                                   sigma_min, sigma_max, rho)
+        x_t = x_start + noise * append_dims(sigma, x_start.ndim)
+        dropout_state = rng_state(x_start.device)
+        prediction = online(x_t, sigma)
+        if teacher is None:
+            # CT: the same noise at the lower level (an Euler step with the
+            # one-sample estimate x_0 = x_start, official euler_solver).
+            x_next = x_start + noise * append_dims(next_sigma, x_start.ndim)
+        else:
+            x_next = heun_teacher_step(teacher, x_t, sigma, next_sigma)
+        set_rng_state(dropout_state)
+        with torch.no_grad():
+            target_prediction = target(x_next.detach(), next_sigma)
+        weights = get_weighting(self.weighting, sigma, self.sigma_data)
+        return self.distance(prediction, target_prediction.detach()) * weights

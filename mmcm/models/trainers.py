@@ -1,0 +1,220 @@
+"""Trainable consistency models and EDM teachers for mmengine runners.
+
+The online network is optimised by the runner's optimizer wrapper; the
+target network and the evaluation EMAs are updated after every optimizer
+step by :class:`mmcm.engine.ConsistencyAveragesHook` (official
+``CMTrainLoop.run_step`` order: optimise, update EMAs, update target).
+"""
+from functools import partial
+from typing import Dict, List, Optional, Sequence
+
+import torch
+from mmengine.logging import MessageHub
+
+from mmcm.registry import CURRICULA, MODELS
+from .averaging import EMANetworks, frozen_copy, update_average
+from .consistency_model import ConsistencyModel
+
+OFFICIAL_EMA_DECAYS = (0.999, 0.9999, 0.9999432189950708)
+
+
+def current_iteration() -> int:
+    """The runner's iteration (0 outside a runner)."""
+    return int(MessageHub.get_current_instance().get_info('iter', 0) or 0)
+
+
+class AveragedTrainer(ConsistencyModel):
+    """Shared training plumbing: evaluation EMAs, checks, logging.
+
+    Args:
+        ema_decays: Decays of the evaluation EMAs of the online network.
+        sample_with: ``'ema'`` (the last EMA, default) or ``'online'``: the
+            weights that sample in :meth:`sample` and in validation.
+        **kwargs: :class:`ConsistencyModel` arguments.
+    """
+
+    def __init__(self, *args,
+                 ema_decays: Sequence[float] = OFFICIAL_EMA_DECAYS,
+                 sample_with: str = 'ema', **kwargs):
+        super().__init__(*args, **kwargs)
+        if sample_with not in ('ema', 'online'):
+            raise ValueError(f'sample_with must be "ema" or "online", got '
+                             f'{sample_with!r}')
+        if sample_with == 'ema' and not ema_decays:
+            raise ValueError('sample_with="ema" needs at least one EMA decay')
+        self.sample_with = sample_with
+        self.ema = EMANetworks(self.unet, ema_decays)
+        self.register_buffer('averaged_iter', torch.tensor(-1))
+
+    TRAINING_ARGS = ('ema_decays', 'sample_with')
+
+    @classmethod
+    def sampling_cfg_of(cls, model_cfg: dict) -> dict:
+        """The :class:`ConsistencyModel` config that samples like this one.
+
+        Training-only arguments are dropped; checkpoints of this trainer
+        load into it with their EMA weights (see ``extract_unet_state_dict``).
+        """
+        cfg = {k: v for k, v in dict(model_cfg).items()
+               if k not in cls.TRAINING_ARGS}
+        cfg['type'] = 'ConsistencyModel'
+        return cfg
+
+    def sampling_network(self) -> torch.nn.Module:
+        if self.sample_with == 'ema':
+            return self.ema.networks[-1]
+        return self.unet
+
+    def update_averages(self, step: int) -> None:
+        """Update the EMAs after the optimizer step of iteration ``step``."""
+        self.ema.update(self.unet)
+        self.averaged_iter.fill_(step)
+
+    def _check_step(self, step: int) -> None:
+        if step > 0 and int(self.averaged_iter) != step - 1:
+            raise RuntimeError(
+                f'the averaged networks were last updated at iteration '
+                f'{int(self.averaged_iter)}, not {step - 1}: add '
+                'dict(type="ConsistencyAveragesHook") to custom_hooks')
+
+    @staticmethod
+    def _check_finite(loss: torch.Tensor, step: int) -> None:
+        if not torch.isfinite(loss):
+            raise FloatingPointError(
+                f'non-finite loss ({loss.item()}) at iteration {step}; the '
+                'weights were not updated. Lower the learning rate or '
+                'train with --amp (dynamic loss scaling skips such steps).')
+
+    def _finish(self, per_sample: torch.Tensor, step: int, **logs) -> Dict:
+        loss = per_sample.mean()
+        if not getattr(self, 'skip_nonfinite', False):
+            self._check_finite(loss.detach(), step)
+        logs = {k: torch.tensor(float(v)) for k, v in logs.items()}
+        return dict(loss=loss, **logs)
+
+
+@MODELS.register_module()
+class ConsistencyTrainer(AveragedTrainer):
+    """Consistency distillation (with ``teacher``) or training (without).
+
+    Args:
+        objective: Config of the loss, ``ConsistencyObjective`` by default.
+        curriculum: Config (``CURRICULA``) giving ``(mu(k), N(k))``.
+        teacher: ``dict(unet=..., checkpoint=..., init_student=True)`` for
+            CD: a frozen EDM denoiser (``unet`` defaults to the student's
+            architecture); the student starts from its weights if
+            ``init_student``. ``None`` trains from scratch (CT).
+        **kwargs: :class:`AveragedTrainer` arguments.
+    """
+
+    TRAINING_ARGS = AveragedTrainer.TRAINING_ARGS + ('objective', 'curriculum',
+                                                     'teacher')
+
+    def __init__(self, *args, objective: Optional[dict] = None,
+                 curriculum: Optional[dict] = None,
+                 teacher: Optional[dict] = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.objective = MODELS.build(
+            objective or dict(type='ConsistencyObjective'),
+            default_args=dict(sigma_data=self.sigma_data))
+        self.curriculum = CURRICULA.build(
+            curriculum or dict(type='ConsistencyCurriculum'))
+        self.teacher = None
+        if teacher is not None:
+            self._build_teacher(**teacher)
+            self.ema.reset(self.unet)
+        self.target_unet = frozen_copy(self.unet)
+        self._register_state_dict_hook(_drop_teacher_keys)
+        self.register_load_state_dict_post_hook(_ignore_missing_teacher)
+
+    def _build_teacher(self, unet: Optional[dict] = None,
+                       checkpoint: Optional[str] = None,
+                       init_student: bool = True,
+                       dropout: Optional[float] = None) -> None:
+        from mmcm.apis.inference import load_unet_into
+        from .preconditioning import EDMPreconditioner
+        unet_cfg = dict(unet or self._unet_cfg)
+        if dropout is not None:
+            unet_cfg['dropout'] = dropout
+        self.teacher = MODELS.build(unet_cfg)
+        if checkpoint:
+            load_unet_into(self.teacher, checkpoint)
+        self.teacher.requires_grad_(False).eval()
+        self.teacher_preconditioner = EDMPreconditioner(self.sigma_data,
+                                                        self.sigma_min)
+        if init_student:
+            self.unet.load_state_dict(self.teacher.state_dict())
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.teacher is not None:
+            self.teacher.eval()  # the official teacher never drops out
+        return self
+
+    def _teacher_denoiser(self, labels):
+        if self.teacher is None:
+            return None
+        kwargs = {} if labels is None else dict(y=labels)
+        return partial(self.teacher_preconditioner, self.teacher, **kwargs)
+
+    def loss(self, inputs: Dict, data_samples: Optional[List] = None):
+        """The CD/CT loss of one batch at the runner's iteration."""
+        step = current_iteration()
+        self._check_step(step)
+        target_ema_decay, num_scales = self.curriculum(step)
+        labels = inputs.get('labels')
+        per_sample = self.objective(
+            online=partial(self.denoise, labels=labels, network=self.unet),
+            target=partial(self.denoise, labels=labels,
+                           network=self.target_unet),
+            x_start=inputs['img'], num_scales=num_scales,
+            sigma_min=self.sigma_min, sigma_max=self.sigma_max, rho=self.rho,
+            teacher=self._teacher_denoiser(labels))
+        return self._finish(per_sample, step, num_scales=num_scales,
+                            target_ema_decay=target_ema_decay)
+
+    def update_averages(self, step: int) -> None:
+        """EMAs, then the target with ``mu(step)`` (official order)."""
+        target_ema_decay, _ = self.curriculum(step)
+        super().update_averages(step)
+        update_average(self.target_unet, self.unet, target_ema_decay)
+
+
+@MODELS.register_module()
+class EDMTrainer(AveragedTrainer):
+    """Train an EDM denoiser (a CD teacher) with ``EDMObjective``."""
+
+    TRAINING_ARGS = AveragedTrainer.TRAINING_ARGS + ('objective', )
+
+    @classmethod
+    def sampling_cfg_of(cls, model_cfg: dict) -> dict:
+        cfg = super().sampling_cfg_of(model_cfg)
+        cfg.setdefault('preconditioner', dict(type='EDMPreconditioner'))
+        return cfg
+
+    def __init__(self, *args, objective: Optional[dict] = None, **kwargs):
+        kwargs.setdefault('preconditioner', dict(type='EDMPreconditioner'))
+        super().__init__(*args, **kwargs)
+        self.objective = MODELS.build(
+            objective or dict(type='EDMObjective'),
+            default_args=dict(sigma_data=self.sigma_data))
+
+    def loss(self, inputs: Dict, data_samples: Optional[List] = None):
+        step = current_iteration()
+        self._check_step(step)
+        labels = inputs.get('labels')
+        per_sample = self.objective(
+            partial(self.denoise, labels=labels, network=self.unet),
+            inputs['img'])
+        return self._finish(per_sample, step)
+
+
+def _drop_teacher_keys(module, state_dict, prefix, local_metadata):
+    """Checkpoints reference the teacher through the config, not weights."""
+    for key in [k for k in state_dict if k.startswith(prefix + 'teacher.')]:
+        del state_dict[key]
+
+
+def _ignore_missing_teacher(module, incompatible_keys) -> None:
+    missing = incompatible_keys.missing_keys
+    missing[:] = [k for k in missing if not k.startswith('teacher.')]

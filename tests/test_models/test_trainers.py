@@ -1,0 +1,138 @@
+"""Training steps of ConsistencyTrainer (CD, CT) and EDMTrainer."""
+import pytest
+import torch
+from mmengine.logging import MessageHub
+from mmengine.optim import build_optim_wrapper
+
+from mmcm.apis import init_model
+from mmcm.registry import MODELS
+
+UNET = dict(type='ADMUNet', image_size=16, model_channels=32,
+            num_res_blocks=1, attention_resolutions=(8, ),
+            channel_mult=(1, 2), num_classes=10, num_head_channels=32,
+            use_scale_shift_norm=True, resblock_updown=True)
+CT_CURRICULUM = dict(
+    type='ConsistencyCurriculum',
+    scales=dict(type='ProgressiveScales', start_scales=10, end_scales=10,
+                total_steps=100),
+    target_ema=dict(type='AdaptiveTargetEMA', start_ema=0.9))
+
+
+def build(kind='ct', **kwargs):
+    torch.manual_seed(0)
+    cfg = dict(type='ConsistencyTrainer', unet=UNET, ema_decays=(0.9, ),
+               objective=dict(type='ConsistencyObjective', distance='l2'))
+    if kind == 'ct':
+        cfg['curriculum'] = CT_CURRICULUM
+    elif kind == 'cd':
+        cfg['teacher'] = dict()
+    else:
+        cfg = dict(type='EDMTrainer', unet=UNET, ema_decays=(0.9, ))
+    cfg.update(kwargs)
+    return MODELS.build(cfg).train()
+
+
+def batch(seed=0):
+    rng = torch.Generator().manual_seed(seed)
+    img = torch.randint(0, 256, (8, 3, 16, 16), generator=rng,
+                        dtype=torch.uint8)
+    return dict(inputs=dict(img=img, labels=torch.arange(8)))
+
+
+def set_iter(step):
+    MessageHub.get_current_instance().update_info('iter', step)
+
+
+def train(model, steps, lr=2e-3):
+    wrapper = build_optim_wrapper(
+        model, dict(type='OptimWrapper',
+                    optimizer=dict(type='Adam', lr=lr)))
+    losses = []
+    for step in range(steps):
+        set_iter(step)
+        torch.manual_seed(1234)  # the same noise and indices every step
+        losses.append(model.train_step(batch(), wrapper)['loss'].item())
+        model.update_averages(step)
+    set_iter(0)
+    return losses
+
+
+@pytest.mark.parametrize('kind', ['ct', 'cd', 'edm'])
+def test_loss_falls_on_a_fixed_batch(kind):
+    losses = train(build(kind), 12)
+    assert losses[-1] < 0.7 * losses[0], losses
+
+
+def test_cd_student_target_and_emas_start_from_teacher():
+    model = build('cd')
+    teacher = model.teacher.state_dict()
+    for network in (model.unet, model.target_unet, model.ema.networks[0]):
+        state = network.state_dict()
+        assert all(torch.equal(state[k], v) for k, v in teacher.items())
+    assert not any(p.requires_grad for p in model.teacher.parameters())
+    model.train()
+    assert not model.teacher.training and model.target_unet.training
+
+
+def test_target_and_ema_update_arithmetic():
+    model = build('ct')
+    with torch.no_grad():
+        for p in model.unet.parameters():
+            p.fill_(1.0)
+        for p in list(model.target_unet.parameters()) + list(
+                model.ema.parameters()):
+            p.fill_(0.0)
+    target_decay, _ = model.curriculum(3)
+    model.update_averages(3)
+    weight = model.target_unet.input_blocks[0][0].weight
+    assert torch.allclose(weight, torch.full_like(weight, 1 - target_decay))
+    ema_weight = model.ema.networks[0].input_blocks[0][0].weight
+    assert torch.allclose(ema_weight, torch.full_like(ema_weight, 0.1))
+    assert int(model.averaged_iter) == 3
+
+
+def test_teacher_is_referenced_not_saved():
+    model = build('cd')
+    state = model.state_dict()
+    assert not any(k.startswith('teacher.') for k in state)
+    assert any(k.startswith('target_unet.') for k in state)
+    assert any(k.startswith('ema.networks.0.') for k in state)
+    build('cd').load_state_dict(state, strict=True)
+
+
+def test_missing_averages_hook_is_detected():
+    model = build('ct')
+    set_iter(5)
+    try:
+        with pytest.raises(RuntimeError, match='ConsistencyAveragesHook'):
+            model(batch()['inputs'], mode='loss')
+    finally:
+        set_iter(0)
+
+
+def test_non_finite_loss_names_the_iteration():
+    model = build('ct')
+    inputs = batch()['inputs']
+    inputs['img'] = torch.full((8, 3, 16, 16), float('nan'))
+    with pytest.raises(FloatingPointError, match='iteration 0'):
+        model.loss(inputs)
+    model.skip_nonfinite = True  # as under AMP's dynamic loss scale
+    assert not torch.isfinite(model.loss(inputs)['loss'])
+
+
+def test_training_checkpoint_samples_with_ema_weights(tmp_path, tiny_config):
+    model = build('ct')
+    with torch.no_grad():
+        for p in model.ema.networks[0].parameters():
+            p.add_(0.5)
+    path = tmp_path / 'iter_1.pth'
+    torch.save(dict(state_dict=model.state_dict()), path)
+    from mmengine import Config
+    cfg = Config(dict(model=dict(
+        type='ConsistencyTrainer', unet=UNET, ema_decays=(0.9, ),
+        curriculum=CT_CURRICULUM)))
+    sampler = init_model(cfg, str(path))
+    assert type(sampler).__name__ == 'ConsistencyModel'
+    loaded = sampler.unet.state_dict()
+    ema = model.ema.networks[0].state_dict()
+    assert all(torch.equal(loaded[k], ema[k]) for k in ema)

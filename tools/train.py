@@ -1,0 +1,70 @@
+"""Train a consistency model (CD, CT) or an EDM teacher with mmengine.
+
+Example:
+    python tools/train.py configs/consistency_models/\
+cm-ct_adm-unet_1xb32-2k_digits-16x16.py --work-dir work_dirs/digits
+"""
+import argparse
+import os
+import os.path as osp
+import warnings
+
+from mmengine.config import Config, DictAction
+
+with warnings.catch_warnings():
+    # transformers (imported by mmengine's optim) warns about a torch API.
+    warnings.simplefilter('ignore', FutureWarning)
+    from mmengine.runner import Runner
+
+from mmcm.utils import register_all_modules
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Train a model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='where to save logs and models')
+    parser.add_argument('--resume', nargs='?', type=str, const='auto',
+                        help='resume from the given checkpoint, or from the '
+                        'latest one in the work dir when no path is given')
+    parser.add_argument('--amp', action='store_true',
+                        help='automatic mixed precision (dynamic loss scale)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value')
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'])
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def build_config(args) -> Config:
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        name = osp.splitext(osp.basename(args.config))[0]
+        cfg.work_dir = osp.join('./work_dirs', name)
+    if args.amp:
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif args.resume is not None:
+        cfg.resume, cfg.load_from = True, args.resume
+    return cfg
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    register_all_modules()
+    runner = Runner.from_cfg(build_config(args))
+    runner.train()
+    return runner
+
+
+if __name__ == '__main__':
+    main()
