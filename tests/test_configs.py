@@ -12,8 +12,9 @@ from mmcm.registry import MODELS
 from .conftest import REPO
 
 CONFIGS = sorted(
-    glob.glob(osp.join(REPO, 'configs', 'consistency_models', '**', '*.py'),
-              recursive=True))
+    c for c in glob.glob(osp.join(REPO, 'configs', 'consistency_models',
+                                  '**', '*.py'), recursive=True)
+    if '/train/' not in c)
 
 # Two-step indices of the official launch script (Cat CD uses Bedroom's).
 OFFICIAL_TWO_STEP = {
@@ -74,3 +75,94 @@ def test_metafile_lists_every_zoo_config_with_weights():
     assert len(urls) == 12
     assert all(u.startswith('https://openaipublic.blob.core.windows.net/'
                             'consistency/') for u in urls)
+
+
+TRAIN_DIR = osp.join(REPO, 'configs', 'consistency_models', 'train')
+# name: (per-GPU batch, lr, distance, teacher, ema decays, mu(0), N(0), iters)
+# from the official launch script (global batch = 8 x per-GPU batch).
+IMAGENET_EMA = (0.999, 0.9999, 0.9999432189950708)
+LSUN_EMA = (0.9999, 0.99994, 0.9999432189950708)
+OFFICIAL_TRAINING = {
+    'cm-cd-l2_adm-unet_8xb256-600k_imagenet-64x64.py':
+    (256, 8e-6, 'l2', 'edm_imagenet64_ema.pt', IMAGENET_EMA, 0.95, 40,
+     600000),
+    'cm-cd-lpips_adm-unet_8xb256-600k_imagenet-64x64.py':
+    (256, 8e-6, 'lpips', 'edm_imagenet64_ema.pt', IMAGENET_EMA, 0.95, 40,
+     600000),
+    'cm-ct_adm-unet_8xb256-800k_imagenet-64x64.py':
+    (256, 1e-4, 'lpips', None, IMAGENET_EMA, 0.95**2, 2, 800000),
+    'cm-cd-l2_adm-unet_8xb32-600k_lsun-bedroom-256x256.py':
+    (32, 1e-5, 'l2', 'edm_bedroom256_ema.pt', LSUN_EMA, 0.95, 40, 600000),
+    'cm-cd-lpips_adm-unet_8xb32-600k_lsun-cat-256x256.py':
+    (32, 1e-5, 'lpips', 'edm_cat256_ema.pt', LSUN_EMA, 0.95, 40, 600000),
+    'cm-ct_adm-unet_8xb32-1000k_lsun-cat-256x256.py':
+    (32, 5e-5, 'lpips', None, LSUN_EMA, 0.95**2, 2, 1000000),
+}
+
+
+@pytest.mark.parametrize('name', sorted(OFFICIAL_TRAINING))
+def test_training_configs_match_the_launch_script(name):
+    batch, lr, distance, teacher, emas, mu0, n0, iters = \
+        OFFICIAL_TRAINING[name]
+    cfg = Config.fromfile(osp.join(TRAIN_DIR, name))
+    assert cfg.train_dataloader.batch_size == batch
+    assert cfg.optim_wrapper.optimizer == dict(type='RAdam', lr=lr,
+                                               weight_decay=0.0)
+    assert cfg.train_cfg.max_iters == iters
+    model = cfg.model
+    assert model.objective.distance == distance
+    assert tuple(model.ema_decays) == emas
+    if teacher is None:
+        assert 'teacher' not in model
+    else:
+        assert model.teacher.checkpoint.endswith(teacher)
+        assert model.teacher.dropout == 0.1
+    hooks = [h['type'] for h in cfg.custom_hooks]
+    assert hooks == ['ConsistencyAveragesHook', 'ResumeStateHook']
+    # Build it without downloads: l2 instead of LPIPS, a random teacher.
+    model.objective.distance = 'l2'
+    if teacher is not None:
+        model.teacher.checkpoint = None
+    with torch.device('meta'):
+        trainer = MODELS.build(model)
+    decay, scales = trainer.curriculum(0)
+    assert (decay, scales) == (pytest.approx(mu0), n0)
+    if 'lsun-cat' in name:
+        assert cfg.train_dataloader.dataset.data_root == 'data/lsun_cat256'
+
+
+@pytest.mark.parametrize('name', [
+    'edm_adm-unet_8xb512-600k_imagenet-64x64.py',
+    'edm_adm-unet_8xb32-600k_lsun-cat-256x256.py'
+])
+def test_edm_training_configs(name):
+    cfg = Config.fromfile(osp.join(TRAIN_DIR, name))
+    assert cfg.model.unet.dropout == 0.1
+    assert cfg.model.objective == dict(type='EDMObjective', p_mean=-1.2,
+                                       p_std=1.2, weighting='karras')
+    with torch.device('meta'):
+        trainer = MODELS.build(cfg.model)
+    assert type(trainer.preconditioner).__name__ == 'EDMPreconditioner'
+
+
+def test_new_dataset_example_from_the_train_readme(tmp_path):
+    """The two files of train/README.md build the config they promise."""
+    import re
+    import shutil
+    shutil.copytree(osp.join(REPO, 'configs'), tmp_path / 'configs')
+    readme = open(osp.join(TRAIN_DIR, 'README.md'), encoding='utf-8').read()
+    for block in re.findall(r'```python\n(.*?)```', readme, re.S):
+        path = block.splitlines()[0].lstrip('# ').strip()
+        (tmp_path / path).write_text(block)
+    cfg = Config.fromfile(
+        str(tmp_path / 'configs' / 'consistency_models' / 'train' /
+            'cm-ct_adm-unet_8xb64-400k_faces-64x64.py'))
+    assert cfg.train_dataloader.dataset.data_root == 'data/faces64'
+    assert cfg.train_dataloader.dataset.class_cond is False
+    assert cfg.train_dataloader.batch_size == 64
+    assert cfg.model.unet.num_classes is None
+    cfg.model.objective = dict(type='ConsistencyObjective', distance='l2')
+    with torch.device('meta'):
+        trainer = MODELS.build(cfg.model)
+    assert trainer.curriculum(400000) == (pytest.approx(0.95**(2 / 150)),
+                                          151)

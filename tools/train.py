@@ -58,10 +58,33 @@ def build_config(args) -> Config:
     return cfg
 
 
+def setup_cpu_distributed(cfg: Config) -> None:
+    """Distributed runs without CUDA (e.g. gloo on CPU).
+
+    mmengine's launcher always calls ``torch.cuda.set_device`` and gives DDP
+    a device id; on a CPU the process group is started here instead and DDP
+    wraps the CPU module without device ids.
+    """
+    import torch
+    import torch.distributed as dist
+    if cfg.launcher != 'pytorch' or torch.cuda.is_available():
+        return
+    backend = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('backend')
+    if backend in (None, 'nccl'):
+        backend = 'gloo'
+    if not dist.is_initialized():
+        dist.init_process_group(backend=backend)
+    cfg.setdefault('model_wrapper_cfg',
+                   dict(type='MMDistributedDataParallel',
+                        device_ids=None, broadcast_buffers=False))
+
+
 def main(argv=None):
     args = parse_args(argv)
     register_all_modules()
-    runner = Runner.from_cfg(build_config(args))
+    cfg = build_config(args)
+    setup_cpu_distributed(cfg)
+    runner = Runner.from_cfg(cfg)
     runner.train()
     return runner
 

@@ -43,6 +43,18 @@ def download_checkpoint(url: str, cache_dir: Optional[str] = None) -> str:
     return path
 
 
+def mmengine_safe_globals() -> list:
+    """numpy arrays and scalars, which mmengine writes into checkpoints'
+    meta, allowed on top of the tensors and containers that ``weights_only``
+    loading accepts (see ``mmcm.engine.ResumeStateHook``)."""
+    import numpy as np
+    dtypes = [type(np.dtype(name)) for name in
+              ('float64', 'float32', 'float16', 'int64', 'int32', 'uint32',
+               'uint8', 'bool')]
+    return [np.ndarray, np.dtype, np.core.multiarray.scalar,
+            np.core.multiarray._reconstruct, *dtypes]
+
+
 def load_checkpoint_file(path: str, cache_dir: Optional[str] = None) -> Dict:
     """``torch.load(path, weights_only=True)`` on CPU with clear errors."""
     if is_url(path):
@@ -52,7 +64,9 @@ def load_checkpoint_file(path: str, cache_dir: Optional[str] = None) -> Dict:
     if not osp.isfile(path):
         raise CheckpointError(f'checkpoint path is not a file: {path}')
     try:
-        checkpoint = torch.load(path, map_location='cpu', weights_only=True)
+        with torch.serialization.safe_globals(mmengine_safe_globals()):
+            checkpoint = torch.load(path, map_location='cpu',
+                                    weights_only=True)
     except Exception as err:  # torch.load fails in many ways on bad files
         raise CheckpointError(describe_load_failure(path, err)) from None
     if not isinstance(checkpoint, dict):

@@ -1,7 +1,7 @@
-from .hooks import (ConsistencyAveragesHook, RandomStateHook,
+from .hooks import (ConsistencyAveragesHook, ResumeStateHook,
                     capture_random_state, restore_random_state)
 
 __all__ = [
-    'ConsistencyAveragesHook', 'RandomStateHook', 'capture_random_state',
+    'ConsistencyAveragesHook', 'ResumeStateHook', 'capture_random_state',
     'restore_random_state'
 ]

@@ -37,18 +37,28 @@ class ConsistencyAveragesHook(Hook):
 
 
 @HOOKS.register_module()
-class RandomStateHook(Hook):
-    """Keep the random streams in checkpoints, so a resumed run continues
-    with the noise, indices and dropout masks of an uninterrupted one.
+class ResumeStateHook(Hook):
+    """Checkpoints that resume exactly and load safely.
 
-    Only tensors, ints and tuples are stored, so checkpoints still load with
-    ``torch.load(..., weights_only=True)``.
+    Stores the random streams, so a resumed run continues with the noise,
+    indices and dropout masks of an uninterrupted one, as tensors, ints and
+    tuples only. Drops the message hub's logged-scalar history (smoothing
+    windows of the logger, rebuilt after a resume), whose pickled methods
+    would make ``torch.load(..., weights_only=True)`` refuse the file.
     """
 
     KEY = 'random_state'
 
+    def before_run(self, runner) -> None:
+        """Let mmengine's own ``torch.load`` (``weights_only`` by default
+        since torch 2.6) read the numpy scalars it writes into the meta."""
+        from mmcm.apis.checkpoint import mmengine_safe_globals
+        torch.serialization.add_safe_globals(mmengine_safe_globals())
+
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         checkpoint[self.KEY] = capture_random_state()
+        if 'message_hub' in checkpoint:
+            checkpoint['message_hub']['log_scalars'] = {}
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         if self.KEY in checkpoint:

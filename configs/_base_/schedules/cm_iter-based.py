@@ -11,5 +11,5 @@ val_evaluator = None
 
 custom_hooks = [
     dict(type='ConsistencyAveragesHook'),
-    dict(type='RandomStateHook')
+    dict(type='ResumeStateHook')
 ]

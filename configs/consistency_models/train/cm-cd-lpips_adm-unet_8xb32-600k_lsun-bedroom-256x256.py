@@ -1,0 +1,5 @@
+# Consistency distillation with LPIPS on LSUN Bedroom-256 (the official
+# cd_bedroom256_lpips recipe).
+_base_ = './cm-cd-l2_adm-unet_8xb32-600k_lsun-bedroom-256x256.py'
+
+model = dict(objective=dict(distance='lpips'))

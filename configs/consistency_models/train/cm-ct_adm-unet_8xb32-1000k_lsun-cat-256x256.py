@@ -1,0 +1,4 @@
+# Consistency training on LSUN Cat-256: the Bedroom recipe with Cat data.
+_base_ = './cm-ct_adm-unet_8xb32-1000k_lsun-bedroom-256x256.py'
+
+train_dataloader = dict(dataset=dict(data_root='data/lsun_cat256'))

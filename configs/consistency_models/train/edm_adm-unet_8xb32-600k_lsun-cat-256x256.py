@@ -1,0 +1,4 @@
+# The EDM teacher on LSUN Cat-256: the Bedroom recipe with Cat data.
+_base_ = './edm_adm-unet_8xb32-600k_lsun-bedroom-256x256.py'
+
+train_dataloader = dict(dataset=dict(data_root='data/lsun_cat256'))

@@ -1,0 +1,37 @@
+# A seconds-long CT run on 16x16 digits for resume and distributed tests.
+_base_ = [
+    '../../configs/_base_/models/cm_adm-unet_digits-16x16.py',
+    '../../configs/_base_/datasets/digits-16x16.py',
+    '../../configs/_base_/schedules/cm_iter-based.py',
+    '../../configs/_base_/default_runtime.py'
+]
+
+model = dict(
+    type='ConsistencyTrainer',
+    unet=dict(model_channels=32, num_res_blocks=1, channel_mult=(1, 2)),
+    objective=dict(type='ConsistencyObjective', distance='l2'),
+    curriculum=dict(
+        type='ConsistencyCurriculum',
+        scales=dict(
+            type='ProgressiveScales',
+            start_scales=2,
+            end_scales=20,
+            total_steps=8),
+        target_ema=dict(type='AdaptiveTargetEMA', start_ema=0.9)),
+    ema_decays=(0.99, ))
+train_dataloader = dict(batch_size=8)
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
+train_cfg = dict(max_iters=8)
+default_hooks = dict(
+    logger=dict(interval=1),
+    checkpoint=dict(interval=4, max_keep_ckpts=3, save_last=False))
+custom_hooks = [
+    dict(type='ConsistencyAveragesHook'),
+    dict(type='ResumeStateHook'),
+    dict(type='LossRecorderHook'),
+]
+custom_imports = dict(
+    imports=['mmcm.models', 'tests.test_engine.recorder'],
+    allow_failed_imports=False)
+randomness = dict(seed=0)
+env_cfg = dict(dist_cfg=dict(backend='gloo'))
