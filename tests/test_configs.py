@@ -71,10 +71,13 @@ def test_metafile_lists_every_zoo_config_with_weights():
     listed = {osp.join(REPO, m['Config']) for m in models}
     zoo = {c for c in CONFIGS if '/tiny/' not in c}
     assert listed == zoo
-    urls = {m['Weights'] for m in models}
+    urls = {m['Weights'] for m in models if '/digits/' not in m['Config']}
     assert len(urls) == 12
     assert all(u.startswith('https://openaipublic.blob.core.windows.net/'
                             'consistency/') for u in urls)
+    bundled = [m['Weights'] for m in models if '/digits/' in m['Config']]
+    assert bundled == ['checkpoints/cm-ct_digits-16x16_ema.pt']
+    assert osp.isfile(osp.join(REPO, bundled[0]))
 
 
 TRAIN_DIR = osp.join(REPO, 'configs', 'consistency_models', 'train')

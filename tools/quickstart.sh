@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# The bundled default job: install the stack if needed, write an
-# official-format checkpoint with random weights for the tiny config, and
-# sample 16 images from it with tools/sample.py (npz + PNG grid).
+# The bundled default job: install the stack if needed, then draw 100
+# one-step samples (ten of each digit) from the bundled digits model, a
+# consistency model trained on a CPU (see configs/consistency_models/train).
+# Writes work_dirs/quickstart/samples_100x16x16x3.npz and samples_grid.png.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 bash tools/env/install.sh
 PY=${MMCM_VENV:-$ROOT/.venv}/bin/python
-CONFIG=configs/consistency_models/tiny/cm_adm-unet_2step_tiny-32x32.py
+CONFIG=configs/consistency_models/digits/cm-ct_adm-unet_1step_digits-16x16.py
+CKPT=checkpoints/cm-ct_digits-16x16_ema.pt
 OUT=${1:-work_dirs/quickstart}
-CKPT=$OUT/tiny_random_official.pt
-"$PY" tools/create_random_checkpoint.py "$CONFIG" "$CKPT"
-"$PY" tools/sample.py "$CONFIG" "$CKPT" --num-samples 16 --batch-size 8 \
-  --grid --out "$OUT"
+LABELS=$(for _ in $(seq 10); do seq -s, 0 9; done | paste -sd, -)
+"$PY" tools/sample.py "$CONFIG" "$CKPT" --num-samples 100 --batch-size 100 \
+  --class-labels "$LABELS" --grid --grid-size 100 --out "$OUT"

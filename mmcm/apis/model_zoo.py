@@ -2,6 +2,7 @@
 import os.path as osp
 from functools import lru_cache
 from typing import Dict, List, Optional
+from urllib.parse import urlparse
 
 import torch
 
@@ -27,9 +28,12 @@ def load_metafile() -> List[Dict]:
     path = osp.join(configs_root(), CONFIG_FOLDER, 'metafile.yml')
     with open(path, encoding='utf-8') as f:
         models = yaml.safe_load(f)['Models']
+    root = osp.dirname(configs_root())
     for model in models:
-        model['Config'] = osp.join(osp.dirname(configs_root()),
-                                   model['Config'])
+        model['Config'] = osp.join(root, model['Config'])
+        weights = model.get('Weights')
+        if weights and not urlparse(weights).scheme:
+            model['Weights'] = osp.join(root, weights)  # bundled with mmcm
     return models
 
 

@@ -23,12 +23,13 @@ def resolve_labels(model, num_samples: int,
                    seed: int) -> Optional[torch.Tensor]:
     """One label per sample: the given ones (a single label repeats) or
     seeded random ones."""
+    given = class_labels is not None and len(class_labels) > 0
     if model.num_classes is None:
-        if class_labels:
+        if given:
             raise ValueError('this model is unconditional; drop the class '
                              'labels')
         return None
-    if not class_labels:
+    if not given:
         return draw_class_labels(num_samples, model.num_classes, seed)
     labels = torch.as_tensor(list(class_labels), dtype=torch.long)
     if labels.numel() == 1:

@@ -136,3 +136,22 @@ def test_training_checkpoint_samples_with_ema_weights(tmp_path, tiny_config):
     loaded = sampler.unet.state_dict()
     ema = model.ema.networks[0].state_dict()
     assert all(torch.equal(loaded[k], ema[k]) for k in ema)
+
+
+def test_cd_loads_an_official_edm_teacher(tiny_checkpoint, tiny_state_dict):
+    from mmengine import Config
+
+    from ..conftest import TINY_CONFIG
+    cfg = Config.fromfile(TINY_CONFIG).model
+    trainer = MODELS.build(dict(cfg, type='ConsistencyTrainer',
+                                objective=dict(type='ConsistencyObjective',
+                                               distance='l2'),
+                                teacher=dict(checkpoint=tiny_checkpoint,
+                                             dropout=0.1)))
+    for network in (trainer.teacher, trainer.unet, trainer.target_unet):
+        state = network.state_dict()
+        assert all(torch.equal(state[k], v)
+                   for k, v in tiny_state_dict.items())
+    assert trainer.teacher.input_blocks[1][0].out_layers[2].p == 0.1
+    assert type(trainer.teacher_preconditioner).__name__ == \
+        'EDMPreconditioner'

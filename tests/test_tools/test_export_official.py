@@ -16,6 +16,8 @@ import export_official  # noqa: E402
 def test_export_round_trip(tmp_path):
     cfg = Config.fromfile(TINY_CONFIG).model
     trainer = MODELS.build(dict(cfg, type='ConsistencyTrainer',
+                                objective=dict(type='ConsistencyObjective',
+                                               distance='l2'),
                                 ema_decays=(0.9, 0.99)))
     with torch.no_grad():
         for i, network in enumerate(trainer.ema.networks):
