@@ -79,6 +79,6 @@ pip_install "mmagic==1.2.0" "diffusers==0.24.0" "transformers==4.36.2" \
 
 log "installing mmcm (editable)"
 pip_install --no-build-isolation --no-deps -e "$ROOT"
-"$PY" -c "import mmcv._ext, mmagic.models, mmagic.apis, lpips, mmcm" >/dev/null
+"$PY" -W ignore -c "import mmcv._ext, mmagic.models, mmagic.apis, lpips, mmcm" >/dev/null
 touch "$STAMP"
 log "environment ready: $VENV"
