@@ -6,7 +6,7 @@ import torch
 from mmengine.logging import MMLogger
 from mmengine.utils import ProgressBar
 
-from mmcm.models import check_labels
+from mmcm.models.consistency_model import expand_labels
 from mmcm.models.data_preprocessors import ConsistencyDataPreprocessor
 from mmcm.models.schedulers import build_generator
 
@@ -31,11 +31,7 @@ def resolve_labels(model, num_samples: int,
         return None
     if not given:
         return draw_class_labels(num_samples, model.num_classes, seed)
-    labels = torch.as_tensor(list(class_labels), dtype=torch.long)
-    if labels.numel() == 1:
-        labels = labels.expand(num_samples).clone()
-    check_labels(labels, model.num_classes, num_samples)
-    return labels
+    return expand_labels(list(class_labels), num_samples, model.num_classes)
 
 
 def generate_samples(model,

@@ -193,11 +193,7 @@ class ConsistencyModel(BaseModel):
             return None
         if labels is None:
             return torch.randint(0, self.num_classes, (num, ))
-        labels = torch.as_tensor(labels, dtype=torch.long).reshape(-1)
-        if labels.numel() == 1:
-            labels = labels.expand(num)
-        check_labels(labels, self.num_classes, num)
-        return labels
+        return expand_labels(labels, num, self.num_classes)
 
     def _pack_data_samples(self, images: torch.Tensor,
                            labels: Optional[torch.Tensor]) -> list:
@@ -212,6 +208,15 @@ class ConsistencyModel(BaseModel):
         return samples
 
 
+def expand_labels(labels, num: int, num_classes: int) -> torch.Tensor:
+    """``num`` int64 labels from one label (repeated) or one per sample."""
+    labels = torch.as_tensor(labels, dtype=torch.long).reshape(-1)
+    if labels.numel() == 1:
+        labels = labels.expand(num).clone()
+    check_labels(labels, num_classes, num)
+    return labels
+
+
 def check_labels(labels: torch.Tensor, num_classes: int,
                  num: Optional[int] = None) -> None:
     """Raise a clear error for labels out of range or of the wrong count."""
@@ -223,4 +228,6 @@ def check_labels(labels: torch.Tensor, num_classes: int,
                          f'got {labels.tolist()}')
 
 
-__all__ = ['ConsistencyModel', 'DEFAULT_SAMPLING_CFG', 'check_labels']
+__all__ = [
+    'ConsistencyModel', 'DEFAULT_SAMPLING_CFG', 'check_labels', 'expand_labels'
+]

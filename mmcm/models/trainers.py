@@ -43,6 +43,9 @@ class AveragedTrainer(ConsistencyModel):
         if sample_with == 'ema' and not ema_decays:
             raise ValueError('sample_with="ema" needs at least one EMA decay')
         self.sample_with = sample_with
+        # Set by ConsistencyAveragesHook under AMP: the loss scaler skips
+        # steps with non-finite losses instead of the run stopping.
+        self.skip_nonfinite = False
         self.ema = EMANetworks(self.unet, ema_decays)
         self.register_buffer('averaged_iter', torch.tensor(-1))
 
@@ -87,7 +90,7 @@ class AveragedTrainer(ConsistencyModel):
 
     def _finish(self, per_sample: torch.Tensor, step: int, **logs) -> Dict:
         loss = per_sample.mean()
-        if not getattr(self, 'skip_nonfinite', False):
+        if not self.skip_nonfinite:
             self._check_finite(loss.detach(), step)
         logs = {k: torch.tensor(float(v)) for k, v in logs.items()}
         return dict(loss=loss, **logs)
