@@ -49,7 +49,7 @@ OPTIM_WRAPPER_CONSTRUCTORS = Registry(
     parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS)
 PARAM_SCHEDULERS = Registry(
     'parameter scheduler', parent=MMENGINE_PARAM_SCHEDULERS)
-LOOPS = Registry('loop', parent=MMENGINE_LOOPS)
+LOOPS = Registry('loop', parent=MMENGINE_LOOPS, locations=['mmcm.engine'])
 MODEL_WRAPPERS = Registry('model_wrapper', parent=MMENGINE_MODEL_WRAPPERS)
 EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR)
 VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS)

@@ -2,7 +2,7 @@
 
 Example:
     python tools/train.py configs/consistency_models/\
-cm-ct_adm-unet_1xb32-2k_digits-16x16.py --work-dir work_dirs/digits
+cm-ct_adm-unet_1xb32-1k_digits-16x16.py --work-dir work_dirs/digits
 """
 import argparse
 import os
@@ -16,7 +16,7 @@ with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
     from mmengine.runner import Runner
 
-from mmcm.utils import register_all_modules
+from mmcm.utils import register_all_modules, setup_cpu_distributed
 
 
 def parse_args(argv=None):
@@ -56,27 +56,6 @@ def build_config(args) -> Config:
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
     return cfg
-
-
-def setup_cpu_distributed(cfg: Config) -> None:
-    """Distributed runs without CUDA (e.g. gloo on CPU).
-
-    mmengine's launcher always calls ``torch.cuda.set_device`` and gives DDP
-    a device id; on a CPU the process group is started here instead and DDP
-    wraps the CPU module without device ids.
-    """
-    import torch
-    import torch.distributed as dist
-    if cfg.launcher != 'pytorch' or torch.cuda.is_available():
-        return
-    backend = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('backend')
-    if backend in (None, 'nccl'):
-        backend = 'gloo'
-    if not dist.is_initialized():
-        dist.init_process_group(backend=backend)
-    cfg.setdefault('model_wrapper_cfg',
-                   dict(type='MMDistributedDataParallel',
-                        device_ids=None, broadcast_buffers=False))
 
 
 def main(argv=None):

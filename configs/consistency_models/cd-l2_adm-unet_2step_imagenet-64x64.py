@@ -1,6 +1,7 @@
 # Sampling with the official cd_imagenet64_l2.pt checkpoint.
 _base_ = [
     '../_base_/models/cm_adm-unet_imagenet-64x64.py',
+    '../_base_/evaluation/imagenet-64x64.py',
     '../_base_/default_runtime.py'
 ]
 

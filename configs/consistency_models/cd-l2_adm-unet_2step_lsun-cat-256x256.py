@@ -1,6 +1,7 @@
 # Sampling with the official cd_cat256_l2.pt checkpoint.
 _base_ = [
     '../_base_/models/cm_adm-unet_lsun-256x256.py',
+    '../_base_/evaluation/lsun-cat-256x256.py',
     '../_base_/default_runtime.py'
 ]
 

@@ -1,6 +1,7 @@
 # Sampling with the official ct_bedroom256.pt checkpoint.
 _base_ = [
     '../_base_/models/cm_adm-unet_lsun-256x256.py',
+    '../_base_/evaluation/lsun-bedroom-256x256.py',
     '../_base_/default_runtime.py'
 ]
 

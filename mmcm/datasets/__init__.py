@@ -1,4 +1,5 @@
-"""Training data: image folders (ImageNet, LSUN exports) and bundled digits.
+"""Data: image folders (ImageNet, LSUN exports), bundled digits, and the
+sample indices that generative evaluation loops draw.
 
 Every item, after its pipeline, is ``dict(inputs=dict(img=<uint8 CHW
 tensor>, labels=<0-d int64 tensor, class-conditional data only>))``, which
@@ -6,11 +7,13 @@ mmengine's ``default_collate`` stacks into the batch that
 :class:`~mmcm.models.ConsistencyDataPreprocessor` maps to [-1, 1].
 """
 from .digits import DigitsDataset
+from .generation import GenerationDataset
 from .image_folder import ImageFolderDataset
 from .transforms import (CenterCropADM, LoadImageRGB, PackConsistencyInputs,
                          RandomCropADM, RandomHorizontalFlip)
 
 __all__ = [
-    'DigitsDataset', 'ImageFolderDataset', 'CenterCropADM', 'LoadImageRGB',
-    'PackConsistencyInputs', 'RandomCropADM', 'RandomHorizontalFlip'
+    'DigitsDataset', 'GenerationDataset', 'ImageFolderDataset',
+    'CenterCropADM', 'LoadImageRGB', 'PackConsistencyInputs',
+    'RandomCropADM', 'RandomHorizontalFlip'
 ]

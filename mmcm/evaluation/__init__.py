@@ -1,13 +1,24 @@
-"""Offline evaluation: FID statistics, the FID Inception, the FID metric."""
+"""Offline evaluation: the FID Inception, reference sets, FID, IS, PR."""
+from .base import InceptionMetric, quantize_uint8
 from .fid import (FrechetInceptionDistance, fid_from_images,
                   fid_from_statistics, statistics_from_images)
 from .inception import InceptionFeatures, default_weights_path
+from .inception_score import (InceptionScore, class_probabilities,
+                              find_softmax_weights, inception_score,
+                              load_softmax_weights)
+from .precision_recall import (PrecisionRecall, knn_radii, manifold_coverage,
+                               precision_recall)
+from .reference import ReferenceSet, default_cache_dir, iter_npz_images
 from .statistics import (FeatureStatistics, frechet_distance,
                          load_statistics, save_statistics)
 
 __all__ = [
     'FeatureStatistics', 'FrechetInceptionDistance', 'InceptionFeatures',
-    'default_weights_path', 'fid_from_images', 'fid_from_statistics',
-    'frechet_distance', 'load_statistics', 'save_statistics',
+    'InceptionMetric', 'InceptionScore', 'PrecisionRecall', 'ReferenceSet',
+    'class_probabilities', 'default_cache_dir', 'default_weights_path',
+    'fid_from_images', 'fid_from_statistics', 'find_softmax_weights',
+    'frechet_distance', 'inception_score', 'iter_npz_images', 'knn_radii',
+    'load_softmax_weights', 'load_statistics', 'manifold_coverage',
+    'precision_recall', 'quantize_uint8', 'save_statistics',
     'statistics_from_images'
 ]

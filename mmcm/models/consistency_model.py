@@ -6,8 +6,8 @@ import torch
 from mmengine.model import BaseModel
 
 from mmcm.registry import MODELS
-from .schedulers import (build_generator, get_sampler, karras_sigmas,
-                         validate_ts)
+from .schedulers import (SampleIndexGenerator, build_generator, get_sampler,
+                         karras_sigmas, validate_ts)
 
 DEFAULT_SAMPLING_CFG = dict(
     sampler='onestep',
@@ -163,7 +163,10 @@ class ConsistencyModel(BaseModel):
         ``mode='tensor'`` returns samples in [-1, 1]; ``mode='predict'``
         returns mmagic ``DataSample``s with ``fake_img`` in [0, 255] (and
         ``gt_label`` for conditional models). ``inputs`` may hold
-        ``num_batches``, ``labels`` and any sampling option. Training
+        ``num_batches``, ``labels``, ``progress`` and any sampling option;
+        or ``sample_index`` (and ``num_samples``) instead of
+        ``num_batches``, as :class:`~mmcm.datasets.GenerationDataset`
+        items do: one image per index, with that index's own noise. Training
         (``mode='loss'``) is provided by the training subclasses.
         """
         if mode == 'loss':
@@ -172,13 +175,26 @@ class ConsistencyModel(BaseModel):
             raise ValueError(f'unknown mode {mode!r}; use "loss", "tensor" '
                              'or "predict"')
         options = dict(inputs or {}) if not torch.is_tensor(inputs) else {}
+        indices = _index_list(options.pop('sample_index', None))
+        total = options.pop('num_samples', None)
         num = int(options.pop('num_batches', 1))
+        if indices is not None:
+            num = len(indices)
+            options['noise_generator'] = self._index_generator(
+                indices, total, options.get('seed'))
         labels = self._labels_tensor(options.pop('labels', None), num)
-        progress = options.pop('progress', False)
-        images = self.sample(num, labels=labels, progress=progress, **options)
+        images = self.sample(num, labels=labels, **options)
         if mode == 'tensor':
             return images
-        return self._pack_data_samples(images, labels)
+        return self._pack_data_samples(images, labels, indices)
+
+    def _index_generator(self, indices: List[int], total,
+                         seed: Optional[int]) -> SampleIndexGenerator:
+        """Noise of the given sample indices (see ``GenerationDataset``)."""
+        total = _index_list(total)
+        total = total[0] if total else max(indices) + 1
+        seed = self.merge_sampling_cfg(dict(seed=seed))['seed']
+        return SampleIndexGenerator(indices, total, seed)
 
     def loss(self, inputs: Dict, data_samples: Optional[List] = None):
         """Training losses; this class samples only."""
@@ -196,7 +212,8 @@ class ConsistencyModel(BaseModel):
         return expand_labels(labels, num, self.num_classes)
 
     def _pack_data_samples(self, images: torch.Tensor,
-                           labels: Optional[torch.Tensor]) -> list:
+                           labels: Optional[torch.Tensor],
+                           indices: Optional[List[int]] = None) -> list:
         from mmagic.structures import DataSample
         pixels = self.data_preprocessor.destruct(images).cpu()
         samples = []
@@ -204,8 +221,21 @@ class ConsistencyModel(BaseModel):
             sample = DataSample(fake_img=image)
             if labels is not None:
                 sample.set_gt_label(labels[i].cpu())
+            if indices is not None:
+                sample.set_metainfo(dict(sample_index=indices[i]))
             samples.append(sample)
         return samples
+
+
+def _index_list(values) -> Optional[List[int]]:
+    """Collated indices (list, tensor or int) as a list of ints."""
+    if values is None:
+        return None
+    if torch.is_tensor(values):
+        return [int(v) for v in values.reshape(-1)]
+    if isinstance(values, (list, tuple)):
+        return [int(v) for v in values]
+    return [int(values)]
 
 
 def expand_labels(labels, num: int, num_classes: int) -> torch.Tensor:

@@ -4,10 +4,10 @@ optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='RAdam', lr=1e-4, weight_decay=0.0))
 
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=600000)
-val_cfg = None
-val_dataloader = None
-val_evaluator = None
+# Validation (when the config has a val loop, see _base_/evaluation) runs
+# every val_interval iterations and after the last one.
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=600000, val_interval=50000)
 
 custom_hooks = [
     dict(type='ConsistencyAveragesHook'),

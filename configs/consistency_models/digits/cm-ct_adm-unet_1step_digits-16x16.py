@@ -3,6 +3,7 @@
 # (checkpoints/cm-ct_digits-16x16_ema.pt: its EMA weights, official format).
 _base_ = [
     '../../_base_/models/cm_adm-unet_digits-16x16.py',
+    '../../_base_/evaluation/digits-16x16.py',
     '../../_base_/default_runtime.py'
 ]
 

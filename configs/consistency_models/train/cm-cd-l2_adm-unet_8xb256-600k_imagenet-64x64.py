@@ -6,6 +6,7 @@ _base_ = [
     '../../_base_/models/cm_adm-unet_imagenet-64x64.py',
     '../../_base_/datasets/imagenet-64x64.py',
     '../../_base_/schedules/cm_iter-based.py',
+    '../../_base_/evaluation/imagenet-64x64.py',
     '../../_base_/default_runtime.py'
 ]
 
@@ -26,3 +27,9 @@ model = dict(
 
 optim_wrapper = dict(optimizer=dict(lr=8e-6))
 train_cfg = dict(max_iters=600000)
+
+# Validation: FID of one-step and of two-step sampling with the released
+# checkpoint's indices, every val_interval iterations.
+val_cfg = dict(
+    settings=dict(
+        twostep=dict(sampler='multistep', steps=40, ts=(0, 22, 39))))

@@ -7,3 +7,11 @@ model = dict(
     teacher=dict(
         checkpoint='https://openaipublic.blob.core.windows.net/consistency/'
         'edm_cat256_ema.pt'))
+
+cat_reference = 'data/reference/VIRTUAL_lsun_cat256.npz'
+val_evaluator = [dict(type='FrechetInceptionDistance', reference=cat_reference)]
+test_evaluator = [
+    dict(type='FrechetInceptionDistance', reference=cat_reference),
+    dict(type='InceptionScore'),
+    dict(type='PrecisionRecall', reference=cat_reference),
+]

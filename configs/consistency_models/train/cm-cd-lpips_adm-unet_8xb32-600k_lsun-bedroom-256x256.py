@@ -3,3 +3,5 @@
 _base_ = './cm-cd-l2_adm-unet_8xb32-600k_lsun-bedroom-256x256.py'
 
 model = dict(objective=dict(distance='lpips'))
+
+val_cfg = dict(settings=dict(twostep=dict(ts=(0, 17, 39))))

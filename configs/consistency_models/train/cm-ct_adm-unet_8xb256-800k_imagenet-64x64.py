@@ -5,6 +5,7 @@ _base_ = [
     '../../_base_/models/cm_adm-unet_imagenet-64x64.py',
     '../../_base_/datasets/imagenet-64x64.py',
     '../../_base_/schedules/cm_iter-based.py',
+    '../../_base_/evaluation/imagenet-64x64.py',
     '../../_base_/default_runtime.py'
 ]
 
@@ -25,3 +26,9 @@ model = dict(
 
 optim_wrapper = dict(optimizer=dict(lr=1e-4))
 train_cfg = dict(max_iters=max_iters)
+
+# Validation: FID of one-step and of two-step sampling with the released
+# checkpoint's indices, every val_interval iterations.
+val_cfg = dict(
+    settings=dict(
+        twostep=dict(sampler='multistep', steps=201, ts=(0, 106, 200))))

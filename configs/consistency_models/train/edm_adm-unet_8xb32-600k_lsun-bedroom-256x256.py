@@ -6,6 +6,7 @@ _base_ = [
     '../../_base_/models/cm_adm-unet_lsun-256x256.py',
     '../../_base_/datasets/lsun-bedroom-256x256.py',
     '../../_base_/schedules/cm_iter-based.py',
+    '../../_base_/evaluation/lsun-bedroom-256x256.py',
     '../../_base_/default_runtime.py'
 ]
 
@@ -20,3 +21,7 @@ model = dict(
 
 optim_wrapper = dict(optimizer=dict(lr=1e-4))
 train_cfg = dict(max_iters=600000)
+
+# Validation: FID of 40-step Heun sampling (the EDM configs' sampler).
+val_cfg = dict(
+    settings=dict(_delete_=True, heun=dict(sampler='heun', steps=40)))

@@ -6,6 +6,7 @@ _base_ = [
     '../../_base_/models/cm_adm-unet_imagenet-64x64.py',
     '../../_base_/datasets/imagenet-64x64.py',
     '../../_base_/schedules/cm_iter-based.py',
+    '../../_base_/evaluation/imagenet-64x64.py',
     '../../_base_/default_runtime.py'
 ]
 
@@ -21,3 +22,7 @@ model = dict(
 train_dataloader = dict(batch_size=512)
 optim_wrapper = dict(optimizer=dict(lr=1e-4))
 train_cfg = dict(max_iters=600000)
+
+# Validation: FID of 40-step Heun sampling (the EDM configs' sampler).
+val_cfg = dict(
+    settings=dict(_delete_=True, heun=dict(sampler='heun', steps=40)))

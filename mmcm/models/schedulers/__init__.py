@@ -1,6 +1,6 @@
 from .generators import (GENERATOR_NAMES, DeterministicGenerator,
                          DeterministicIndividualGenerator, DummyGenerator,
-                         build_generator)
+                         SampleIndexGenerator, build_generator)
 from .karras_grid import karras_sigma, karras_sigmas
 from .samplers import (SAMPLERS, get_sampler, sample_euler, sample_heun,
                        sample_multistep, sample_onestep, validate_ts)
@@ -9,7 +9,8 @@ from .curricula import (AdaptiveTargetEMA, ConsistencyCurriculum,
 
 __all__ = [
     'GENERATOR_NAMES', 'DummyGenerator', 'DeterministicGenerator',
-    'DeterministicIndividualGenerator', 'build_generator', 'karras_sigma',
+    'DeterministicIndividualGenerator', 'SampleIndexGenerator',
+    'build_generator', 'karras_sigma',
     'karras_sigmas', 'SAMPLERS', 'get_sampler', 'sample_onestep',
     'sample_multistep', 'sample_heun', 'sample_euler', 'validate_ts',
     'FixedScales', 'ProgressiveScales', 'FixedTargetEMA', 'AdaptiveTargetEMA',

@@ -95,6 +95,40 @@ class DeterministicIndividualGenerator(_IndexedGenerator):
         self.done_samples = done_samples
 
 
+class SampleIndexGenerator:
+    """Noise of given global sample indices, drawn as ``determ-indiv`` does.
+
+    Row ``j`` of every draw comes from a CPU generator seeded
+    ``indices[j] + num_samples * seed``, the seed of sample ``indices[j]``
+    in a :class:`DeterministicIndividualGenerator` of ``num_samples``: a
+    batch of any indices reproduces those samples of a ``determ-indiv``
+    run exactly. Used by evaluation loops, whose data are sample indices.
+    """
+
+    def __init__(self, indices, num_samples: int, seed: int = 0):
+        indices = [int(i) for i in indices]
+        if indices and not 0 <= min(indices) <= max(indices) < num_samples:
+            raise ValueError(f'sample indices must lie in [0, {num_samples}'
+                             f'), got {min(indices)}..{max(indices)}')
+        self.rngs = [torch.Generator().manual_seed(i + num_samples * seed)
+                     for i in indices]
+
+    def randn(self, *size, dtype=torch.float32, device='cpu'):
+        if size[0] != len(self.rngs):
+            raise ValueError(f'asked for {size[0]} rows, have '
+                             f'{len(self.rngs)} sample indices')
+        rows = [torch.randn(1, *size[1:], generator=rng, dtype=dtype)
+                for rng in self.rngs]
+        return torch.cat(rows).to(device)
+
+    def randn_like(self, tensor: torch.Tensor) -> torch.Tensor:
+        return self.randn(*tensor.shape, dtype=tensor.dtype,
+                          device=tensor.device)
+
+    def set_done_samples(self, done_samples: int) -> None:
+        """Nothing to do: the indices are given."""
+
+
 def build_generator(name: str, num_samples: int = 0, seed: int = 0):
     """Build the generator called ``name`` (one of :data:`GENERATOR_NAMES`)."""
     if name == 'dummy':

@@ -1,0 +1,53 @@
+"""Indices to generate: the "dataset" of generative evaluation loops."""
+from typing import List, Optional
+
+import torch
+from mmengine.dataset import BaseDataset
+
+from mmcm.registry import DATASETS
+
+
+@DATASETS.register_module()
+class GenerationDataset(BaseDataset):
+    """``num_samples`` items, each naming one image for the model to draw.
+
+    Item ``i`` is ``dict(inputs=dict(sample_index=i, num_samples=N))`` plus
+    ``labels`` for class-conditional models. The model draws sample ``i``'s
+    noise from a generator seeded by ``i`` alone (the ``determ-indiv``
+    stream), and the labels come from one generator seeded by
+    ``label_seed``, so image ``i`` is the same whatever the batch size and
+    the number of processes. Use ``DefaultSampler(shuffle=False,
+    round_up=False)`` so that no index is generated twice.
+
+    Args:
+        num_samples: How many images to generate (50,000 in the paper).
+        num_classes: Classes of a class-conditional model; ``None`` for an
+            unconditional one.
+        label_seed: Seed of the uniformly drawn class labels.
+    """
+
+    def __init__(self, num_samples: int, num_classes: Optional[int] = None,
+                 label_seed: int = 0, **kwargs) -> None:
+        if num_samples < 1:
+            raise ValueError(f'num_samples must be >= 1, got {num_samples}')
+        if num_classes is not None and num_classes < 1:
+            raise ValueError(f'num_classes must be >= 1, got {num_classes}')
+        self.num_samples = num_samples
+        self.num_classes = num_classes
+        self.label_seed = label_seed
+        kwargs.setdefault('serialize_data', False)
+        super().__init__(**kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        labels = None
+        if self.num_classes is not None:
+            generator = torch.Generator().manual_seed(self.label_seed)
+            labels = torch.randint(0, self.num_classes, (self.num_samples, ),
+                                   generator=generator).tolist()
+        items = []
+        for index in range(self.num_samples):
+            inputs = dict(sample_index=index, num_samples=self.num_samples)
+            if labels is not None:
+                inputs['labels'] = labels[index]
+            items.append(dict(inputs=inputs))
+        return items
