@@ -175,7 +175,7 @@ class ReferenceSet:
         stats, parts = FeatureStatistics(), []
         progress = ProgressBar(total)
         for batch in batches:
-            batch = torch.as_tensor(np.asarray(batch))
+            batch = torch.as_tensor(np.array(batch))
             if batch.ndim == 4 and batch.shape[-1] == 3:
                 batch = batch.permute(0, 3, 1, 2)
             features = self.extractor(batch).float().cpu().numpy()

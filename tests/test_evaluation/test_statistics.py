@@ -105,3 +105,23 @@ def test_load_without_statistics_names_missing_keys(tmp_path):
     np.savez(path, arr_0=np.zeros((2, 8, 8, 3), np.uint8))
     with pytest.raises(KeyError, match='mu'):
         load_statistics(path)
+
+
+@pytest.mark.parametrize('method', ['eigh', 'sqrtm'])
+def test_both_square_roots_match_the_direct_computation(method):
+    f, g = _features(7, num=300, dim=32), _features(8, num=300, dim=32)
+    args = (f.mean(0), np.cov(f, rowvar=False), g.mean(0),
+            np.cov(g, rowvar=False))
+    assert frechet_distance(*args, method=method) == pytest.approx(
+        _direct_fid(*args), rel=1e-6)
+
+
+def test_eigh_agrees_with_sqrtm_for_rank_deficient_covariances():
+    # Fewer samples than dimensions, as with a few thousand 2048-d features.
+    f, g = _features(9, num=20, dim=40), _features(10, num=25, dim=40)
+    args = (f.mean(0), np.cov(f, rowvar=False), g.mean(0),
+            np.cov(g, rowvar=False))
+    assert frechet_distance(*args) == pytest.approx(
+        frechet_distance(*args, method='sqrtm'), rel=1e-5)
+    with pytest.raises(ValueError, match='unknown method'):
+        frechet_distance(*args, method='svd')
