@@ -14,7 +14,6 @@ weights are read from one of the usual files of the same graph:
 Place one in torch's checkpoint cache (``~/.cache/torch/hub/checkpoints``)
 or ``$MMCM_HOME/inception``, or pass ``softmax_weights``.
 """
-import os
 import os.path as osp
 from typing import List, Optional, Sequence
 
@@ -22,6 +21,7 @@ import numpy as np
 import torch
 
 from mmcm.registry import METRICS
+from mmcm.utils.paths import mmcm_home
 from .base import InceptionMetric, in_index_order
 from .inception import FEATURE_DIM
 
@@ -33,10 +33,8 @@ PREFERRED_NAMES = ('fc', 'output', 'softmax', 'logits')
 
 def softmax_weight_candidates() -> List[str]:
     """Where :func:`find_softmax_weights` looks, in order."""
-    home = os.environ.get('MMCM_HOME',
-                          osp.join(osp.expanduser('~'), '.cache', 'mmcm'))
     folders = [osp.join(torch.hub.get_dir(), 'checkpoints'),
-               osp.join(home, 'inception')]
+               osp.join(mmcm_home(), 'inception')]
     return [osp.join(folder, name) for folder in folders
             for name in KNOWN_FILES]
 

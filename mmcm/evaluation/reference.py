@@ -28,16 +28,15 @@ from mmengine.utils import ProgressBar
 from torch import nn
 
 from mmcm.registry import DATASETS
-from .statistics import FeatureStatistics
+from mmcm.utils.paths import mmcm_home
+from .statistics import FeatureStatistics, load_statistics
 
 Source = Union[str, dict]
 
 
 def default_cache_dir() -> str:
     """``$MMCM_HOME/fid_reference`` (``~/.cache/mmcm`` by default)."""
-    home = os.environ.get('MMCM_HOME',
-                          osp.join(osp.expanduser('~'), '.cache', 'mmcm'))
-    return osp.join(home, 'fid_reference')
+    return osp.join(mmcm_home(), 'fid_reference')
 
 
 def npz_keys(path: str) -> Tuple[str, ...]:
@@ -135,14 +134,14 @@ class ReferenceSet:
     def statistics(self) -> Tuple[np.ndarray, np.ndarray]:
         """``(mu, sigma)`` in float64."""
         if self.is_npz and {'mu', 'sigma'} <= set(npz_keys(self.source)):
-            return _read_arrays(self.source, 'mu', 'sigma')
-        return _read_arrays(self.cached(), 'mu', 'sigma')
+            return load_statistics(self.source)
+        return load_statistics(self.cached())
 
     def features(self) -> np.ndarray:
         """``(N, D)`` float32 features of the reference images."""
         if self.is_npz and 'features' in npz_keys(self.source):
-            return _read_arrays(self.source, 'features')[0]
-        return _read_arrays(self.cached(), 'features')[0]
+            return _read_features(self.source)
+        return _read_features(self.cached())
 
     def cache_path(self) -> str:
         """The cache file of this source and extractor."""
@@ -214,11 +213,9 @@ def _take(batches: Iterator[np.ndarray], total: int) -> Iterator[np.ndarray]:
         seen += len(batch)
 
 
-def _read_arrays(path: str, *keys: str):
+def _read_features(path: str) -> np.ndarray:
     with np.load(path) as data:
-        missing = [key for key in keys if key not in data.files]
-        if missing:
-            raise KeyError(f'{path} has no {missing} arrays (has '
+        if 'features' not in data.files:
+            raise KeyError(f'{path} has no "features" array (has '
                            f'{data.files})')
-        return [data[key].astype(np.float32 if key == 'features' else
-                                 np.float64) for key in keys]
+        return data['features'].astype(np.float32)

@@ -22,11 +22,7 @@ test_cfg = dict(type='GenerationTestLoop', grid_size=64)
 # setting; metrics are logged as '{setting}/FID' and a grid of each
 # setting's first 64 images goes to the visualizer backends.
 val_dataloader = dict(
-    batch_size=64,
-    num_workers=0,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    collate_fn=dict(type='pseudo_collate'),
+    test_dataloader,
     dataset=dict(type='GenerationDataset', num_samples=10000))
 val_cfg = dict(
     type='GenerationValLoop',
