@@ -1,5 +1,6 @@
 from .generators import (GENERATOR_NAMES, DeterministicGenerator,
                          DeterministicIndividualGenerator, DummyGenerator,
+                         FixedNoiseGenerator,
                          SampleIndexGenerator, build_generator)
 from .karras_grid import karras_sigma, karras_sigmas
 from .samplers import (SAMPLERS, get_sampler, sample_euler, sample_heun,
@@ -10,6 +11,7 @@ from .curricula import (AdaptiveTargetEMA, ConsistencyCurriculum,
 __all__ = [
     'GENERATOR_NAMES', 'DummyGenerator', 'DeterministicGenerator',
     'DeterministicIndividualGenerator', 'SampleIndexGenerator',
+    'FixedNoiseGenerator',
     'build_generator', 'karras_sigma',
     'karras_sigmas', 'SAMPLERS', 'get_sampler', 'sample_onestep',
     'sample_multistep', 'sample_heun', 'sample_euler', 'validate_ts',

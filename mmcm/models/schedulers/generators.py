@@ -129,6 +129,30 @@ class SampleIndexGenerator:
         """Nothing to do: the indices are given."""
 
 
+class FixedNoiseGenerator:
+    """Returns given noise for the first draw (e.g. interpolated noises).
+
+    Only ``randn`` of the full noise is supported: one-step sampling draws
+    nothing else.
+    """
+
+    def __init__(self, noise: torch.Tensor):
+        self.noise = noise
+
+    def randn(self, *size, dtype=torch.float32, device='cpu'):
+        if tuple(size) != tuple(self.noise.shape):
+            raise ValueError(f'asked for noise of shape {tuple(size)}, have '
+                             f'{tuple(self.noise.shape)}')
+        return self.noise.to(device=device, dtype=dtype)
+
+    def randn_like(self, tensor: torch.Tensor) -> torch.Tensor:
+        raise RuntimeError('FixedNoiseGenerator holds one noise only; use '
+                           'it with the one-step sampler')
+
+    def set_done_samples(self, done_samples: int) -> None:
+        """Nothing to do: the noise is given."""
+
+
 def build_generator(name: str, num_samples: int = 0, seed: int = 0):
     """Build the generator called ``name`` (one of :data:`GENERATOR_NAMES`)."""
     if name == 'dummy':

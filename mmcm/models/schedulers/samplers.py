@@ -14,7 +14,7 @@ from .karras_grid import karras_sigma
 Denoiser = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-def _progress(iterable, show: bool):
+def progress_iter(iterable, show: bool):
     if not show:
         return iterable
     from mmengine.utils import track_iter_progress
@@ -47,7 +47,7 @@ def sample_multistep(denoiser: Denoiser, x: torch.Tensor, sigmas: torch.Tensor,
     level with standard deviation ``sqrt(sigma_next^2 - sigma_min^2)``.
     """
     ones = x.new_ones([x.shape[0]])
-    for i in _progress(range(len(ts) - 1), progress):
+    for i in progress_iter(range(len(ts) - 1), progress):
         sigma = karras_sigma(ts[i], steps, sigma_min, sigma_max, rho)
         x0 = denoiser(x, sigma * ones)
         next_sigma = karras_sigma(ts[i + 1], steps, sigma_min, sigma_max, rho)
@@ -65,7 +65,7 @@ def sample_heun(denoiser: Denoiser, x: torch.Tensor, sigmas: torch.Tensor,
     """Heun steps with optional churn, Karras et al. (2022) Algorithm 2."""
     ones = x.new_ones([x.shape[0]])
     num_steps = len(sigmas) - 1
-    for i in _progress(range(num_steps), progress):
+    for i in progress_iter(range(num_steps), progress):
         sigma, sigma_next = float(sigmas[i]), float(sigmas[i + 1])
         gamma = (min(s_churn / num_steps, 2**0.5 - 1)
                  if s_tmin <= sigma <= s_tmax else 0.0)
@@ -91,7 +91,7 @@ def sample_euler(denoiser: Denoiser, x: torch.Tensor, sigmas: torch.Tensor,
                  generator=None, progress: bool = False) -> torch.Tensor:
     """Euler steps of the probability-flow ODE, Karras et al. (2022) Eq. 4."""
     ones = x.new_ones([x.shape[0]])
-    for i in _progress(range(len(sigmas) - 1), progress):
+    for i in progress_iter(range(len(sigmas) - 1), progress):
         sigma = sigmas[i]
         d = to_d(x, sigma, denoiser(x, sigma * ones))
         x = x + d * (sigmas[i + 1] - sigma)
