@@ -169,3 +169,14 @@ def test_new_dataset_example_from_the_train_readme(tmp_path):
         trainer = MODELS.build(cfg.model)
     assert trainer.curriculum(400000) == (pytest.approx(0.95**(2 / 150)),
                                           151)
+
+
+@pytest.mark.parametrize('path', sorted(glob.glob(osp.join(
+    REPO, 'configs', 'consistency_models', 'train', '*1k_digits-16x16.py'))),
+    ids=osp.basename)
+def test_digits_recipes_train_1k_iterations_then_validate(path):
+    """The CPU recipes compare at one budget: 1,000 iterations of 32."""
+    cfg = Config.fromfile(path)
+    assert cfg.train_cfg.max_iters == 1000
+    assert cfg.train_cfg.val_interval == 1000
+    assert cfg.train_dataloader.batch_size == 32

@@ -29,7 +29,6 @@ model = dict(
 
 train_dataloader = dict(batch_size=32)
 optim_wrapper = dict(optimizer=dict(lr=5e-4))
-train_cfg = dict(max_iters=max_iters)
 default_hooks = dict(
     logger=dict(interval=50),
     checkpoint=dict(interval=500, max_keep_ckpts=2))
@@ -37,6 +36,6 @@ randomness = dict(seed=0)
 
 # FID of one-step and two-step samples (500 each, against all 1,797 digits)
 # after the last iteration; see _base_/evaluation/digits-16x16.py.
-train_cfg = dict(val_interval=1000)
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 val_cfg = dict(
     settings=dict(twostep=dict(sampler='multistep', steps=12, ts=(0, 6, 11))))

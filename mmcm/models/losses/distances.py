@@ -12,7 +12,7 @@ from torch import nn
 
 from mmcm.registry import MODELS
 
-DISTANCE_NAMES = ('l1', 'l2', 'l2-32', 'lpips')
+DISTANCE_NAMES = ('l1', 'l2', 'l2-32', 'lpips', 'pseudo-huber')
 
 
 def mean_flat(x: torch.Tensor) -> torch.Tensor:
@@ -69,6 +69,38 @@ class L2Distance(nn.Module):
         return f'resize_to={self.resize_to}'
 
 
+@MODELS.register_module()
+class PseudoHuberDistance(nn.Module):
+    """``sqrt(|x - y|^2 + c^2) - c`` on each sample's whole vector.
+
+    Song & Dhariwal (2023), improved CT, Eq. (7) with
+    ``c = 0.00054 sqrt(d)``, ``d`` the number of values per sample
+    (``c = 0.03`` for 32x32 RGB).
+
+    Args:
+        c: The constant; ``None`` sets ``0.00054 sqrt(d)`` from the input.
+    """
+
+    def __init__(self, c: Optional[float] = None):
+        super().__init__()
+        self.c = c
+
+    def constant(self, x: torch.Tensor) -> float:
+        """``c`` for inputs shaped like ``x``."""
+        if self.c is not None:
+            return float(self.c)
+        return 0.00054 * (x[0].numel()**0.5)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        check_pair(x, y)
+        c = self.constant(x)
+        squared = ((x - y)**2).flatten(1).sum(dim=1)
+        return torch.sqrt(squared + c**2) - c
+
+    def extra_repr(self) -> str:
+        return f'c={self.c}'
+
+
 def official_distance_config(name: str) -> dict:
     """The config of the distance the official code calls ``name``."""
     from .lpips_loss import LPIPSDistance
@@ -77,6 +109,7 @@ def official_distance_config(name: str) -> dict:
         'l2': dict(type=L2Distance),
         'l2-32': dict(type=L2Distance, resize_to=32),
         'lpips': dict(type=LPIPSDistance),
+        'pseudo-huber': dict(type=PseudoHuberDistance),
     }
     if name not in configs:
         raise ValueError(f'unknown distance {name!r}; choose one of '
@@ -88,7 +121,8 @@ def build_distance(name_or_cfg: Union[str, dict, nn.Module]) -> nn.Module:
     """Build a distance from an official name, a config or a module.
 
     Args:
-        name_or_cfg: ``'l1'``, ``'l2'``, ``'l2-32'``, ``'lpips'``, a
+        name_or_cfg: ``'l1'``, ``'l2'``, ``'l2-32'``, ``'lpips'``,
+            ``'pseudo-huber'`` (improved CT), a
             ``dict(type=...)`` for :data:`mmcm.registry.MODELS`, or an
             already built module (returned as is).
 

@@ -4,9 +4,12 @@ The names are those of the official ``--weight_schedule`` option. All of
 them are functions of the signal-to-noise ratio ``snr = sigma^-2`` of data
 with unit scale.
 """
+from typing import Optional
+
 import torch
 
-WEIGHTING_NAMES = ('uniform', 'snr', 'snr+1', 'karras', 'truncated-snr')
+WEIGHTING_NAMES = ('uniform', 'snr', 'snr+1', 'karras', 'truncated-snr',
+                   'inverse-gap')
 
 
 def snr(sigma: torch.Tensor) -> torch.Tensor:
@@ -15,7 +18,8 @@ def snr(sigma: torch.Tensor) -> torch.Tensor:
 
 
 def get_weighting(name: str, sigma: torch.Tensor,
-                  sigma_data: float = 0.5) -> torch.Tensor:
+                  sigma_data: float = 0.5,
+                  lower_sigma: Optional[torch.Tensor] = None) -> torch.Tensor:
     """Weight ``lambda(sigma)`` of each sample, the official weightings.
 
     - ``uniform``: 1 (the weighting of every official CD/CT run, and of
@@ -26,11 +30,14 @@ def get_weighting(name: str, sigma: torch.Tensor,
       (sigma sigma_data)^2``, the EDM weighting ``lambda(sigma)`` of
       Karras et al. (2022), Table 1 (official EDM teacher training).
     - ``truncated-snr``: ``max(sigma^-2, 1)``.
+    - ``inverse-gap``: ``1 / (sigma - lower_sigma)``, improved CT (Song &
+      Dhariwal 2023, Section 3.4: ``1 / (sigma_{i+1} - sigma_i)``).
 
     Args:
         name: One of :data:`WEIGHTING_NAMES`.
         sigma: Noise levels, any shape (usually ``(N,)``).
         sigma_data: Data standard deviation, used by ``karras`` only.
+        lower_sigma: The lower level of each pair, for ``inverse-gap``.
 
     Returns:
         The weights, with the shape of ``sigma``.
@@ -45,5 +52,9 @@ def get_weighting(name: str, sigma: torch.Tensor,
         return snr(sigma) + 1.0 / sigma_data**2
     if name == 'truncated-snr':
         return torch.clamp(snr(sigma), min=1.0)
+    if name == 'inverse-gap':
+        if lower_sigma is None:
+            raise ValueError('the inverse-gap weighting needs lower_sigma')
+        return 1.0 / (sigma - lower_sigma)
     raise ValueError(f'unknown weighting {name!r}; choose one of '
                      f'{", ".join(WEIGHTING_NAMES)}')

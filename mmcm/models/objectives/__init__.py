@@ -1,8 +1,10 @@
-from .consistency import (ConsistencyObjective, consistency_sigma_pair,
-                          heun_teacher_step)
+from .consistency import (ConsistencyObjective, IndexSampler,
+                          consistency_sigma_pair, heun_teacher_step,
+                          lognormal_index_probabilities)
 from .edm import EDMObjective
 
 __all__ = [
     'ConsistencyObjective', 'consistency_sigma_pair', 'heun_teacher_step',
+    'IndexSampler', 'lognormal_index_probabilities',
     'EDMObjective'
 ]

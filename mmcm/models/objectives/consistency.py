@@ -6,7 +6,8 @@ the lower level ``t_n``, where the lower point comes from one Heun step of
 the teacher's probability-flow ODE (CD) or from the same noise at the lower
 level (CT, the one-sample score estimate).
 """
-from typing import Callable, Optional
+import math
+from typing import Callable, Optional, Union
 
 import torch
 
@@ -28,6 +29,61 @@ def consistency_sigma_pair(indices: torch.Tensor, num_scales: int,
     high = karras_sigma(indices, num_scales, sigma_min, sigma_max, rho)
     low = karras_sigma(indices + 1, num_scales, sigma_min, sigma_max, rho)
     return high, low
+
+
+def lognormal_index_probabilities(num_scales: int, sigma_min: float,
+                                  sigma_max: float, rho: float = 7.0,
+                                  p_mean: float = -1.1,
+                                  p_std: float = 2.0) -> torch.Tensor:
+    """Probability of each pair index under improved CT's lognormal.
+
+    Song & Dhariwal (2023), Section 3.5: ``p(sigma_i)`` proportional to
+    ``erf((ln sigma_{i+1} - P_mean) / (sqrt(2) P_std)) - erf((ln sigma_i -
+    P_mean) / (sqrt(2) P_std))``: the mass a lognormal puts between the
+    pair's two levels. Index ``n`` of the result is the pair
+    :func:`consistency_sigma_pair` returns for ``n`` (0 is the noisiest).
+    """
+    indices = torch.arange(num_scales - 1, dtype=torch.float64)
+    high, low = consistency_sigma_pair(indices, num_scales, sigma_min,
+                                       sigma_max, rho)
+    scale = math.sqrt(2) * p_std
+    mass = (torch.erf((high.log() - p_mean) / scale) -
+            torch.erf((low.log() - p_mean) / scale))
+    return mass / mass.sum()
+
+
+class IndexSampler:
+    """Draws the pair index ``n`` of each sample of a consistency loss.
+
+    Args:
+        kind: ``'uniform'`` on ``[0, N - 2]`` (Song et al. 2023) or
+            ``'lognormal'`` (improved CT).
+        p_mean, p_std: The lognormal's ``P_mean`` and ``P_std``.
+    """
+
+    KINDS = ('uniform', 'lognormal')
+
+    def __init__(self, kind: str = 'uniform', p_mean: float = -1.1,
+                 p_std: float = 2.0):
+        if kind not in self.KINDS:
+            raise ValueError(f'index sampling must be one of {self.KINDS}, '
+                             f'got {kind!r}')
+        self.kind, self.p_mean, self.p_std = kind, p_mean, p_std
+        self._cache = {}
+
+    def __call__(self, batch_size: int, num_scales: int, sigma_min: float,
+                 sigma_max: float, rho: float, device) -> torch.Tensor:
+        if self.kind == 'uniform':
+            return torch.randint(0, num_scales - 1, (batch_size, ),
+                                 device=device)
+        key = (num_scales, sigma_min, sigma_max, rho)
+        if key not in self._cache:
+            self._cache[key] = lognormal_index_probabilities(
+                num_scales, sigma_min, sigma_max, rho, self.p_mean,
+                self.p_std).float()
+        probs = self._cache[key]
+        return torch.multinomial(probs, batch_size, replacement=True).to(
+            device)
 
 
 @torch.no_grad()
@@ -67,16 +123,24 @@ class ConsistencyObjective:
     Args:
         distance: Config of the distance ``d`` (``'l1'``, ``'l2'``,
             ``'l2-32'``, ``'lpips'`` or a dict).
-        weighting: Name of ``lambda``, e.g. ``'uniform'`` (official CM).
+        weighting: Name of ``lambda``, e.g. ``'uniform'`` (official CM) or
+            ``'inverse-gap'`` (improved CT).
         sigma_data: Data standard deviation for the weighting.
+        index_sampling: ``'uniform'``, ``'lognormal'`` or a dict of
+            :class:`IndexSampler` arguments, e.g.
+            ``dict(kind='lognormal', p_mean=-1.1, p_std=2.0)``.
     """
 
     def __init__(self, distance='lpips', weighting: str = 'uniform',
-                 sigma_data: float = 0.5):
+                 sigma_data: float = 0.5,
+                 index_sampling: Union[str, dict] = 'uniform'):
         from ..losses import build_distance
         self.distance = build_distance(distance)
         self.weighting = weighting
         self.sigma_data = sigma_data
+        if isinstance(index_sampling, str):
+            index_sampling = dict(kind=index_sampling)
+        self.index_sampler = IndexSampler(**index_sampling)
 
     def __call__(self, online: Denoiser, target: Denoiser, x_start,
                  num_scales: int, sigma_min: float, sigma_max: float,
@@ -91,8 +155,8 @@ class ConsistencyObjective:
         from ..losses import get_weighting
         if noise is None:
             noise = torch.randn_like(x_start)
-        indices = torch.randint(0, num_scales - 1, (x_start.shape[0], ),
-                                device=x_start.device)
+        indices = self.index_sampler(x_start.shape[0], num_scales, sigma_min,
+                                     sigma_max, rho, x_start.device)
         sigma, next_sigma = consistency_sigma_pair(indices, num_scales,
                                                    sigma_min, sigma_max, rho)
         x_t = x_start + noise * append_dims(sigma, x_start.ndim)
@@ -107,5 +171,6 @@ class ConsistencyObjective:
         set_rng_state(dropout_state)
         with torch.no_grad():
             target_prediction = target(x_next.detach(), next_sigma)
-        weights = get_weighting(self.weighting, sigma, self.sigma_data)
+        weights = get_weighting(self.weighting, sigma, self.sigma_data,
+                                lower_sigma=next_sigma)
         return self.distance(prediction, target_prediction.detach()) * weights

@@ -6,6 +6,7 @@ from .karras_grid import karras_sigma, karras_sigmas
 from .samplers import (SAMPLERS, get_sampler, sample_euler, sample_heun,
                        sample_multistep, sample_onestep, validate_ts)
 from .curricula import (AdaptiveTargetEMA, ConsistencyCurriculum,
+                        ExponentialScales,
                         FixedScales, FixedTargetEMA, ProgressiveScales)
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     'build_generator', 'karras_sigma',
     'karras_sigmas', 'SAMPLERS', 'get_sampler', 'sample_onestep',
     'sample_multistep', 'sample_heun', 'sample_euler', 'validate_ts',
-    'FixedScales', 'ProgressiveScales', 'FixedTargetEMA', 'AdaptiveTargetEMA',
+    'FixedScales', 'ProgressiveScales', 'ExponentialScales',
+    'FixedTargetEMA', 'AdaptiveTargetEMA',
     'ConsistencyCurriculum'
 ]

@@ -88,6 +88,42 @@ class ProgressiveScales:
 
 
 @CURRICULA.register_module()
+class ExponentialScales:
+    """Doubling ``N(k)`` of improved CT, Song & Dhariwal (2023), Eq. (11).
+
+    ``N(k) = min(s0 2^floor(k / K'), s1) + 1`` with
+    ``K' = floor(K / (log2 floor(s1 / s0) + 1))``: the number of intervals
+    doubles from ``s0`` every ``K'`` iterations until it reaches ``s1``.
+
+    Args:
+        start_scales: ``s0`` (improved CT: 10).
+        end_scales: ``s1`` (improved CT: 1280).
+        total_steps: ``K``, the length of training.
+    """
+
+    def __init__(self, start_scales: int = 10, end_scales: int = 1280,
+                 total_steps: int = 400000):
+        if not 1 <= start_scales <= end_scales:
+            raise ValueError(f'need 1 <= start_scales <= end_scales, got '
+                             f'{start_scales} and {end_scales}')
+        self.start_scales = int(start_scales)
+        self.end_scales = int(end_scales)
+        self.total_steps = int(total_steps)
+        doublings = int(np.log2(end_scales // start_scales)) + 1
+        self.steps_per_doubling = max(self.total_steps // doublings, 1)
+
+    def __call__(self, step: int) -> int:
+        doublings = step // self.steps_per_doubling
+        intervals = min(self.start_scales * 2**doublings, self.end_scales)
+        return int(intervals) + 1
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(start_scales={self.start_scales}, '
+                f'end_scales={self.end_scales}, '
+                f'total_steps={self.total_steps})')
+
+
+@CURRICULA.register_module()
 class FixedTargetEMA:
     """``mu(k) = decay`` (official ``target_ema_mode=fixed``).
 
