@@ -180,3 +180,40 @@ def test_digits_recipes_train_1k_iterations_then_validate(path):
     assert cfg.train_cfg.max_iters == 1000
     assert cfg.train_cfg.val_interval == 1000
     assert cfg.train_dataloader.batch_size == 32
+
+
+ICT_RECIPES = {
+    # name: (global batch / GPUs, iterations, N at the end, dropout)
+    'cm-ict_adm-unet_8xb128-400k_cifar10-32x32.py': (128, 400000, 1281, 0.3),
+    'cm-ict-joint_adm-unet_8xb128-400k_cifar10-32x32.py':
+    (128, 400000, 1281, 0.3),
+    'cm-ict_adm-unet_32xb128-800k_imagenet-64x64.py':
+    (128, 800000, 1281, 0.2),
+    'cm-ict_adm-unet_1xb32-1k_digits-16x16.py': (32, 1000, 81, 0.0),
+    'cm-ict-joint_adm-unet_1xb32-1k_digits-16x16.py': (32, 1000, 81, 0.0),
+    'cm-ict_mlp-mixer_1xb32-1k_digits-16x16.py': (32, 1000, 81, 0.0),
+}
+
+
+@pytest.mark.parametrize('name', sorted(ICT_RECIPES))
+def test_ict_recipes(name):
+    batch, iters, end_scales, dropout = ICT_RECIPES[name]
+    cfg = Config.fromfile(osp.join(TRAIN_DIR, name))
+    assert cfg.train_dataloader.batch_size == batch
+    assert cfg.train_cfg.max_iters == iters
+    assert cfg.model.unet.get('dropout', 0.0) == dropout
+    with torch.device('meta'):
+        trainer = MODELS.build(cfg.model)
+    objective = trainer.objective
+    assert type(objective.distance).__name__ == 'PseudoHuberDistance'
+    assert objective.weighting == 'inverse-gap'
+    sampler = objective.index_sampler
+    assert (sampler.kind, sampler.p_mean, sampler.p_std) == ('lognormal',
+                                                             -1.1, 2.0)
+    assert trainer.curriculum(0) == (0.0, 11)
+    assert trainer.curriculum(iters - 1) == (0.0, end_scales)
+    joint = '-joint_' in name
+    assert (type(trainer).__name__ == 'JointConsistencyTrainer') == joint
+    assert hasattr(trainer.unet, 'diffusion_out') == joint
+    network = 'MLPMixer' if '_mlp-mixer_' in name else 'ADMUNet'
+    assert type(trainer.unet).__name__ == network

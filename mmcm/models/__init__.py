@@ -7,15 +7,18 @@ from .preconditioning import (ConsistencyPreconditioner, EDMPreconditioner,
 from .losses import (L1Distance, L2Distance, LPIPSDistance, build_distance,
                      get_weighting)
 from .objectives import ConsistencyObjective, EDMObjective
-from .trainers import AveragedTrainer, ConsistencyTrainer, EDMTrainer
-from .unets import ADMUNet, default_channel_mult
+from .trainers import (AveragedTrainer, ConsistencyTrainer, EDMTrainer,
+                       JointConsistencyTrainer)
+from .unets import ADMUNet, MLPMixer, default_channel_mult
 
 __all__ = [
     'ConsistencyModel', 'DEFAULT_SAMPLING_CFG', 'check_labels',
     'ConsistencyDataPreprocessor', 'ConsistencyPreconditioner',
     'EDMPreconditioner', 'append_dims', 'consistency_scalings',
-    'edm_scalings', 'noise_conditioning', 'ADMUNet', 'default_channel_mult',
+    'edm_scalings', 'noise_conditioning', 'ADMUNet', 'MLPMixer',
+    'default_channel_mult',
     'ConsistencyObjective', 'EDMObjective', 'AveragedTrainer',
-    'ConsistencyTrainer', 'EDMTrainer', 'L1Distance', 'L2Distance',
+    'ConsistencyTrainer', 'EDMTrainer', 'JointConsistencyTrainer',
+    'L1Distance', 'L2Distance',
     'LPIPSDistance', 'build_distance', 'get_weighting'
 ]

@@ -184,6 +184,55 @@ class ConsistencyTrainer(AveragedTrainer):
 
 
 @MODELS.register_module()
+class JointConsistencyTrainer(ConsistencyTrainer):
+    """Consistency and diffusion training on one shared network.
+
+    The UNet needs ``diffusion_head=True``: its ``out`` layer is the
+    consistency function's, ``diffusion_out`` an EDM denoiser's, both on one
+    torso. The loss is ``L_CT (or L_CD) + diffusion_weight * L_EDM``: the
+    denoising task regularises the shared features. Both heads sample from
+    one checkpoint (``unet.output_head='diffusion'`` with an
+    ``EDMPreconditioner`` for the diffusion head).
+
+    Args:
+        diffusion_objective: Config of the denoising loss,
+            ``EDMObjective`` by default.
+        diffusion_weight: Weight of the denoising loss.
+        **kwargs: :class:`ConsistencyTrainer` arguments.
+    """
+
+    TRAINING_ARGS = ConsistencyTrainer.TRAINING_ARGS + (
+        'diffusion_objective', 'diffusion_weight')
+
+    def __init__(self, *args, diffusion_objective: Optional[dict] = None,
+                 diffusion_weight: float = 1.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not hasattr(self.unet, 'diffusion_out'):
+            raise ValueError('joint training needs a network with a '
+                             'diffusion head: set unet.diffusion_head=True')
+        from .preconditioning import EDMPreconditioner
+        self.diffusion_objective = MODELS.build(
+            diffusion_objective or dict(type='EDMObjective'),
+            default_args=dict(sigma_data=self.sigma_data))
+        self.diffusion_preconditioner = EDMPreconditioner(
+            self.sigma_data, self.sigma_min)
+        self.diffusion_weight = float(diffusion_weight)
+
+    def loss(self, inputs: Dict, data_samples: Optional[List] = None):
+        """Consistency loss plus the weighted denoising loss."""
+        losses = super().loss(inputs, data_samples)
+        labels = inputs.get('labels')
+        kwargs = {} if labels is None else dict(y=labels)
+        denoiser = partial(self.diffusion_preconditioner,
+                           partial(self.unet, head='diffusion'), **kwargs)
+        diffusion = self.diffusion_objective(denoiser, inputs['img']).mean()
+        losses['loss_consistency'] = losses['loss'].detach()
+        losses['loss_diffusion'] = diffusion.detach()
+        losses['loss'] = losses['loss'] + self.diffusion_weight * diffusion
+        return losses
+
+
+@MODELS.register_module()
 class EDMTrainer(AveragedTrainer):
     """Train an EDM denoiser (a CD teacher) with ``EDMObjective``."""
 

@@ -1,3 +1,4 @@
 from .adm_unet import ADMUNet, default_channel_mult
+from .mlp_mixer import MLPMixer
 
-__all__ = ['ADMUNet', 'default_channel_mult']
+__all__ = ['ADMUNet', 'MLPMixer', 'default_channel_mult']

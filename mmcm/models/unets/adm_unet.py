@@ -52,7 +52,14 @@ class ADMUNet(nn.Module):
         resblock_updown: Resample with residual blocks instead of convs.
         use_checkpoint: Gradient checkpointing of residual and attention
             blocks while training.
+        diffusion_head: Add a second output layer, ``diffusion_out``, that
+            joint consistency + diffusion training fits as an EDM denoiser
+            on the shared torso.
+        output_head: The head :meth:`forward` uses by default:
+            ``'consistency'`` (``out``) or ``'diffusion'``.
     """
+
+    HEADS = ('consistency', 'diffusion')
 
     def __init__(self,
                  image_size: int,
@@ -70,7 +77,9 @@ class ADMUNet(nn.Module):
                  num_heads_upsample: int = -1,
                  use_scale_shift_norm: bool = False,
                  resblock_updown: bool = False,
-                 use_checkpoint: bool = False):
+                 use_checkpoint: bool = False,
+                 diffusion_head: bool = False,
+                 output_head: str = 'consistency'):
         super().__init__()
         self.image_size = image_size
         self.in_channels = in_channels
@@ -103,12 +112,27 @@ class ADMUNet(nn.Module):
         skip_channels = self._build_encoder()
         self._build_middle()
         self._build_decoder(skip_channels)
-        self.out = nn.Sequential(
-            GroupNorm32(self._ch), nn.SiLU(),
-            zero_module(nn.Conv2d(self._input_ch, out_channels, 3,
-                                  padding=1)))
+        self.out = self._output_layer()
+        if diffusion_head:
+            self.diffusion_out = self._output_layer()
+        self.output_head = self._check_head(output_head)
         if use_fp16:
             self.convert_torso(torch.float16)
+
+    def _output_layer(self) -> nn.Module:
+        return nn.Sequential(
+            GroupNorm32(self._ch), nn.SiLU(),
+            zero_module(nn.Conv2d(self._input_ch, self.out_channels, 3,
+                                  padding=1)))
+
+    def _check_head(self, head: str) -> str:
+        if head not in self.HEADS:
+            raise ValueError(f'head must be one of {self.HEADS}, got '
+                             f'{head!r}')
+        if head == 'diffusion' and not hasattr(self, 'diffusion_out'):
+            raise ValueError('this UNet has no diffusion head; build it '
+                             'with diffusion_head=True')
+        return head
 
     def _res_block(self, channels, out_channels, **kwargs):
         return ResBlock(channels, out_channels=out_channels,
@@ -182,14 +206,17 @@ class ADMUNet(nn.Module):
         return self
 
     def forward(self, x: torch.Tensor, timesteps: torch.Tensor,
-                y: Optional[torch.Tensor] = None) -> torch.Tensor:
+                y: Optional[torch.Tensor] = None,
+                head: Optional[str] = None) -> torch.Tensor:
         """Predict the network output ``F(x, t)`` for noise input ``t``.
 
         Args:
             x: Images ``(N, C, H, W)``.
             timesteps: One (fractional) noise input per image, shape ``(N,)``.
             y: Class labels ``(N,)``; required iff ``num_classes`` is set.
+            head: Output head; ``None`` is :attr:`output_head`.
         """
+        head = self.output_head if head is None else self._check_head(head)
         if (y is not None) != (self.num_classes is not None):
             raise ValueError('class labels must be given if and only if the '
                              'model is class-conditional')
@@ -204,4 +231,5 @@ class ADMUNet(nn.Module):
         h = self.middle_block(h, emb)
         for block in self.output_blocks:
             h = block(torch.cat([h, skips.pop()], dim=1), emb)
-        return self.out(h.type(x.dtype))
+        out = self.out if head == 'consistency' else self.diffusion_out
+        return out(h.type(x.dtype))

@@ -1,0 +1,18 @@
+# Joint consistency + diffusion training on the digits: the iCT recipe plus
+# an EDM denoising head on the same UNet torso, at the same budget (1,000
+# iterations of 32 images):
+#   python tools/train.py \
+#       configs/consistency_models/train/cm-ict-joint_adm-unet_1xb32-1k_digits-16x16.py
+#
+# loss = L_iCT + diffusion_weight * L_EDM (lognormal sigma, EDM weighting).
+# The consistency head samples as usual; the diffusion head samples from the
+# same checkpoint with
+#   --cfg-options model.unet.output_head=diffusion \
+#       model.preconditioner.type=EDMPreconditioner --sampler heun --steps 18
+_base_ = './cm-ict_adm-unet_1xb32-1k_digits-16x16.py'
+
+model = dict(
+    type='JointConsistencyTrainer',
+    unet=dict(diffusion_head=True),
+    diffusion_objective=dict(type='EDMObjective', p_mean=-1.2, p_std=1.2),
+    diffusion_weight=1.0)
