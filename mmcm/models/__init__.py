@@ -2,6 +2,7 @@ from .consistency_model import (DEFAULT_SAMPLING_CFG, ConsistencyModel,
                                 check_labels)
 from .data_preprocessors import ConsistencyDataPreprocessor
 from .preconditioning import (ConsistencyPreconditioner, EDMPreconditioner,
+                              TrigFlowPreconditioner, trigflow_time,
                               append_dims, consistency_scalings, edm_scalings,
                               noise_conditioning)
 from .losses import (L1Distance, L2Distance, LPIPSDistance, build_distance,
@@ -9,6 +10,7 @@ from .losses import (L1Distance, L2Distance, LPIPSDistance, build_distance,
 from .objectives import ConsistencyObjective, EDMObjective
 from .trainers import (AveragedTrainer, ConsistencyTrainer, EDMTrainer,
                        JointConsistencyTrainer)
+from .trigflow_trainer import LogVarianceHead, TrigFlowTrainer
 from .unets import ADMUNet, MLPMixer, default_channel_mult
 
 __all__ = [
@@ -20,5 +22,6 @@ __all__ = [
     'ConsistencyObjective', 'EDMObjective', 'AveragedTrainer',
     'ConsistencyTrainer', 'EDMTrainer', 'JointConsistencyTrainer',
     'L1Distance', 'L2Distance',
-    'LPIPSDistance', 'build_distance', 'get_weighting'
+    'LPIPSDistance', 'build_distance', 'get_weighting', 'LogVarianceHead',
+    'TrigFlowTrainer', 'TrigFlowPreconditioner', 'trigflow_time'
 ]

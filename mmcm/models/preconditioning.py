@@ -68,8 +68,12 @@ class Preconditioner(ABC):
         """Return the denoised estimate ``D(x, sigma)`` in ``x``'s dtype."""
         c_skip, c_out, c_in = (append_dims(c, x.ndim)
                                for c in self.scalings(sigma))
-        output = network(c_in * x, noise_conditioning(sigma), **network_kwargs)
+        output = network(c_in * x, self.noise_input(sigma), **network_kwargs)
         return c_skip * x + c_out * output.to(x.dtype)
+
+    def noise_input(self, sigma: torch.Tensor) -> torch.Tensor:
+        """The network's noise input ``c_noise(sigma)``."""
+        return noise_conditioning(sigma)
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(sigma_data={self.sigma_data}, '
@@ -92,8 +96,45 @@ class ConsistencyPreconditioner(Preconditioner):
         return consistency_scalings(sigma, self.sigma_data, self.sigma_min)
 
 
+def trigflow_time(sigma: torch.Tensor, sigma_data: float) -> torch.Tensor:
+    """TrigFlow time ``t = arctan(sigma / sigma_data)`` of an EDM level.
+
+    Lu & Song (2024), Section 2: ``x_t = cos(t) x_0 + sin(t) z`` with
+    ``z ~ N(0, sigma_data^2 I)`` equals ``cos(t)`` times the EDM sample
+    ``x_0 + sigma n`` at ``sigma = sigma_data tan(t)``.
+    """
+    return torch.atan(sigma / sigma_data)
+
+
+@MODELS.register_module()
+class TrigFlowPreconditioner(Preconditioner):
+    """TrigFlow model ``f(x_t, t) = cos(t) x_t - sin(t) sigma_d F(x_t /
+    sigma_d, t)`` as an EDM-style denoiser ``D(x, sigma)``.
+
+    Lu & Song (2024), Eq. (6), with ``x_t = cos(t) x``: this is EDM's
+    preconditioning with ``c_out`` negated (``c_skip = cos^2 t``,
+    ``c_out = -sigma_d sin t``, ``c_in = cos(t) / sigma_d``) and the noise
+    input ``time_scale * t`` (ADM's sinusoidal embedding of ``1000 t``).
+    Both sCM consistency models and TrigFlow diffusion models (whose
+    ``x_0`` estimate is the same expression) sample through it with the
+    usual samplers. No ``sigma_min`` shift: ``f(x, 0) = x``.
+    """
+
+    def __init__(self, sigma_data: float = 0.5, sigma_min: float = 0.002,
+                 time_scale: float = 1000.0):
+        super().__init__(sigma_data, sigma_min)
+        self.time_scale = time_scale
+
+    def scalings(self, sigma):
+        c_skip, c_out, c_in = edm_scalings(sigma, self.sigma_data)
+        return c_skip, -c_out, c_in
+
+    def noise_input(self, sigma: torch.Tensor) -> torch.Tensor:
+        return self.time_scale * trigflow_time(sigma, self.sigma_data)
+
+
 __all__ = [
     'append_dims', 'noise_conditioning', 'edm_scalings',
     'consistency_scalings', 'Preconditioner', 'EDMPreconditioner',
-    'ConsistencyPreconditioner'
+    'ConsistencyPreconditioner', 'TrigFlowPreconditioner', 'trigflow_time'
 ]

@@ -2,9 +2,12 @@ from .consistency import (ConsistencyObjective, IndexSampler,
                           consistency_sigma_pair, heun_teacher_step,
                           lognormal_index_probabilities)
 from .edm import EDMObjective
+from .scm import (SCMObjective, TrigFlowObjective, consistency_tangent,
+                  normalize_tangent)
 
 __all__ = [
     'ConsistencyObjective', 'consistency_sigma_pair', 'heun_teacher_step',
     'IndexSampler', 'lognormal_index_probabilities',
-    'EDMObjective'
+    'EDMObjective', 'SCMObjective', 'TrigFlowObjective',
+    'consistency_tangent', 'normalize_tangent'
 ]

@@ -57,6 +57,8 @@ class ADMUNet(nn.Module):
             on the shared torso.
         output_head: The head :meth:`forward` uses by default:
             ``'consistency'`` (``out``) or ``'diffusion'``.
+        pixel_norm: PixelNorm on the adaptive GroupNorm scale and shift
+            (needs ``use_scale_shift_norm``; sCM's network).
     """
 
     HEADS = ('consistency', 'diffusion')
@@ -79,7 +81,8 @@ class ADMUNet(nn.Module):
                  resblock_updown: bool = False,
                  use_checkpoint: bool = False,
                  diffusion_head: bool = False,
-                 output_head: str = 'consistency'):
+                 output_head: str = 'consistency',
+                 pixel_norm: bool = False):
         super().__init__()
         self.image_size = image_size
         self.in_channels = in_channels
@@ -94,7 +97,10 @@ class ADMUNet(nn.Module):
         self._block_kwargs = dict(
             emb_channels=model_channels * 4, dropout=dropout,
             use_scale_shift_norm=use_scale_shift_norm,
-            use_checkpoint=use_checkpoint)
+            use_checkpoint=use_checkpoint, pixel_norm=pixel_norm)
+        if pixel_norm and not use_scale_shift_norm:
+            raise ValueError('pixel_norm modulates the adaptive GroupNorm: '
+                             'set use_scale_shift_norm=True')
         self._attn_kwargs = dict(num_head_channels=num_head_channels,
                                  use_checkpoint=use_checkpoint)
         self.num_heads = num_heads

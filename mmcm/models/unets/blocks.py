@@ -11,13 +11,14 @@ from torch import nn
 
 
 class GroupNorm32(nn.GroupNorm):
-    """GroupNorm with 32 groups that always normalises in float32."""
+    """GroupNorm with 32 groups that normalises in float32 (or float64)."""
 
     def __init__(self, channels: int):
         super().__init__(32, channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(x.float()).type(x.dtype)
+        compute = torch.promote_types(x.dtype, torch.float32)
+        return super().forward(x.to(compute)).type(x.dtype)
 
 
 def zero_module(module: nn.Module) -> nn.Module:
@@ -37,11 +38,17 @@ def timestep_embedding(timesteps: torch.Tensor, dim: int,
     half = dim // 2
     exponent = torch.arange(half, dtype=torch.float32, device=timesteps.device)
     freqs = torch.exp(-math.log(max_period) * exponent / half)
-    args = timesteps[:, None].float() * freqs[None]
+    dtype = torch.promote_types(timesteps.dtype, torch.float32)
+    args = timesteps[:, None].to(dtype) * freqs[None]
     embedding = torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
     if dim % 2:
         embedding = F.pad(embedding, (0, 1))
     return embedding
+
+
+def pixel_norm(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """Normalise each vector over dim 1 to unit RMS (Karras et al. 2018)."""
+    return x * torch.rsqrt(x.pow(2).mean(dim=1, keepdim=True) + eps)
 
 
 class TimestepBlock(nn.Module):
@@ -94,17 +101,21 @@ class ResBlock(TimestepBlock):
     """Residual block conditioned on the time embedding.
 
     With ``use_scale_shift_norm`` the embedding modulates the second
-    normalisation as ``norm(h) * (1 + scale) + shift`` (FiLM); otherwise it
-    is added to the features. ``up``/``down`` resample inside the block.
+    normalisation as ``norm(h) * (1 + scale) + shift`` (FiLM, adaptive
+    GroupNorm); otherwise it is added to the features. ``pixel_norm``
+    normalises ``scale`` and ``shift`` to unit RMS over channels, the
+    adaptive normalisation sCM uses to keep time conditioning stable
+    (Lu & Song 2024, Section 4.1). ``up``/``down`` resample inside the block.
     """
 
     def __init__(self, channels: int, emb_channels: int, dropout: float,
                  out_channels=None, use_scale_shift_norm: bool = False,
                  up: bool = False, down: bool = False,
-                 use_checkpoint: bool = False):
+                 use_checkpoint: bool = False, pixel_norm: bool = False):
         super().__init__()
         self.out_channels = out_channels or channels
         self.use_scale_shift_norm = use_scale_shift_norm
+        self.pixel_norm = pixel_norm
         self.use_checkpoint = use_checkpoint
         self.in_layers = nn.Sequential(
             GroupNorm32(channels), nn.SiLU(),
@@ -148,6 +159,8 @@ class ResBlock(TimestepBlock):
         emb_out = self.emb_layers(emb).type(h.dtype)[..., None, None]
         if self.use_scale_shift_norm:
             scale, shift = emb_out.chunk(2, dim=1)
+            if self.pixel_norm:
+                scale, shift = pixel_norm(scale), pixel_norm(shift)
             h = self.out_layers[0](h) * (1 + scale) + shift
             h = self.out_layers[1:](h)
         else:

@@ -1,0 +1,15 @@
+# A TrigFlow diffusion model on the digits (v-prediction, Lu & Song 2024),
+# the teacher that sCD distils:
+#   python tools/train.py \
+#       configs/consistency_models/train/trigflow_adm-unet_1xb32-1k_digits-16x16.py
+# It samples with Heun (validation: 18 steps) through the same
+# TrigFlowPreconditioner.
+_base_ = './scm-sct_adm-unet_1xb32-1k_digits-16x16.py'
+
+model = dict(
+    objective=dict(
+        _delete_=True, type='TrigFlowObjective', p_mean=-1.0, p_std=1.4),
+    sampling_cfg=dict(sampler='heun', steps=18))
+
+val_cfg = dict(settings=dict(_delete_=True, heun=dict(sampler='heun',
+                                                       steps=18)))

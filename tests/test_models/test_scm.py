@@ -1,0 +1,207 @@
+"""sCM in TrigFlow: formulas, the JVP tangent, and training steps."""
+import math
+
+import pytest
+import torch
+from mmengine import Config
+from mmengine.logging import MessageHub
+from mmengine.optim import build_optim_wrapper
+
+from mmcm.apis import init_model
+from mmcm.models import TrigFlowPreconditioner
+from mmcm.models.objectives import (TrigFlowObjective, consistency_tangent,
+                                    normalize_tangent)
+from mmcm.models.objectives.scm import (adaptive_weighting,
+                                        sample_trigflow_time,
+                                        trigflow_sample)
+from mmcm.registry import MODELS
+
+from ..conftest import REPO
+
+TRAIN = f'{REPO}/configs/consistency_models/train'
+SCT = f'{TRAIN}/scm-sct_adm-unet_1xb32-1k_digits-16x16.py'
+TRIGFLOW = f'{TRAIN}/trigflow_adm-unet_1xb32-1k_digits-16x16.py'
+SCD = f'{TRAIN}/scm-scd_adm-unet_1xb32-1k_digits-16x16.py'
+SMALL_UNET = dict(num_res_blocks=1, channel_mult=(1, 2))
+
+
+def random_unet(dtype=torch.float64):
+    torch.manual_seed(0)
+    unet = MODELS.build(dict(
+        type='ADMUNet', image_size=8, model_channels=32, num_res_blocks=1,
+        attention_resolutions=(4, ), channel_mult=(1, 2), num_classes=None,
+        num_head_channels=32, use_scale_shift_norm=True, pixel_norm=True))
+    with torch.no_grad():
+        for param in unet.parameters():
+            param.add_(torch.randn_like(param) * 0.05)
+    return unet.to(dtype).convert_torso(dtype).eval()
+
+
+def test_trigflow_preconditioner_by_hand():
+    precond = TrigFlowPreconditioner(sigma_data=0.5)
+    calls = []
+
+    def network(x_in, c_noise):
+        calls.append((x_in, c_noise))
+        return torch.full_like(x_in, 0.3)
+
+    x, sigma = torch.full((1, 1, 1, 1), 2.0), torch.tensor([1.5])
+    t = math.atan(1.5 / 0.5)
+    x_t = math.cos(t) * 2.0  # TrigFlow sample of the EDM point
+    expected = math.cos(t) * x_t - math.sin(t) * 0.5 * 0.3
+    assert precond(network, x, sigma).item() == pytest.approx(expected)
+    x_in, c_noise = calls[0]
+    assert x_in.item() == pytest.approx(x_t / 0.5)
+    assert c_noise.item() == pytest.approx(1000 * t)
+    # f(x, 0) = x: no noise, no change.
+    assert precond(network, x, torch.tensor([0.0])).item() == 2.0
+
+
+def test_trigflow_sample_velocity_is_the_time_derivative():
+    torch.manual_seed(0)
+    x0 = torch.randn(3, 2, 4, 4)
+    t = torch.tensor([0.3, 0.8, 1.4])
+    torch.manual_seed(1)
+    x_t, z, v = trigflow_sample(x0, t, 0.5)
+    assert z.std().item() == pytest.approx(0.5, rel=0.3)
+    h = 1e-3
+    cos, sin = (f(t)[:, None, None, None] for f in (torch.cos, torch.sin))
+    dcos = torch.cos(t + h)[:, None, None, None]
+    dsin = torch.sin(t + h)[:, None, None, None]
+    torch.testing.assert_close(x_t, cos * x0 + sin * z)
+    fd = ((dcos * x0 + dsin * z) - x_t) / h
+    torch.testing.assert_close(v, fd, atol=2e-3, rtol=0)
+
+
+def test_lognormal_time():
+    torch.manual_seed(0)
+    t = sample_trigflow_time(20000, -1.0, 1.4, 0.5, 'cpu')
+    assert 0 < t.min() and t.max() < math.pi / 2
+    sigma = 0.5 * torch.tan(t)
+    assert sigma.log().median().item() == pytest.approx(-1.0, abs=0.05)
+    assert sigma.log().std().item() == pytest.approx(1.4, abs=0.05)
+
+
+def test_jvp_tangent_matches_finite_differences():
+    """g = cos(t) df/dt along the ODE, through attention, against FD."""
+    unet, sigma_data = random_unet(), 0.5
+    torch.manual_seed(2)
+    x_t = torch.randn(2, 3, 8, 8, dtype=torch.float64) * 0.7
+    dxdt = torch.randn_like(x_t) * 0.5
+    t = torch.tensor([0.4, 1.2], dtype=torch.float64)
+
+    def network(x_scaled, tt):
+        return unet(x_scaled, 1000 * tt)
+
+    def f(x, tt):
+        c = torch.cos(tt)[:, None, None, None]
+        s = torch.sin(tt)[:, None, None, None]
+        return c * x - s * sigma_data * network(x / sigma_data, tt)
+
+    f_minus, g = consistency_tangent(network, x_t, t, dxdt, sigma_data)
+    torch.testing.assert_close(f_minus, network(x_t / sigma_data, t))
+    # dF/dt reaches ~200 (the embedding of 1000 t oscillates fast), so
+    # the central difference needs a small step, in float64.
+    h = 1e-7
+    dfdt = (f(x_t + h * dxdt, t + h) - f(x_t - h * dxdt, t - h)) / (2 * h)
+    expected = torch.cos(t)[:, None, None, None] * dfdt
+    torch.testing.assert_close(g, expected, atol=1e-5, rtol=1e-5)
+    # Warm-up r = 0 keeps only the first term.
+    _, g0 = consistency_tangent(network, x_t, t, dxdt, sigma_data, 0.0)
+    c2 = (torch.cos(t)**2)[:, None, None, None]
+    torch.testing.assert_close(g0, -c2 * (sigma_data * f_minus - dxdt))
+
+
+def test_normalize_tangent_and_adaptive_weighting_by_hand():
+    g = torch.tensor([[3.0, 4.0], [0.0, 0.0]])
+    torch.testing.assert_close(normalize_tangent(g, 0.1),
+                               torch.tensor([[3 / 5.1, 4 / 5.1], [0., 0.]]))
+    mse, u = torch.tensor([2.0, 2.0]), torch.tensor([0.0, math.log(2.0)])
+    torch.testing.assert_close(adaptive_weighting(mse, u),
+                               torch.tensor([2.0, 1.0 + math.log(2.0)]))
+    assert torch.equal(adaptive_weighting(mse, None), mse)
+
+
+def test_trigflow_objective_of_a_zero_network():
+    torch.manual_seed(0)
+    x0 = torch.randn(4, 3, 4, 4)
+    objective = TrigFlowObjective()
+    torch.manual_seed(5)
+    loss = objective(lambda x, t: torch.zeros_like(x), x0)
+    torch.manual_seed(5)
+    t = sample_trigflow_time(4, -1.0, 1.4, 0.5, 'cpu')
+    _, _, v = trigflow_sample(x0, t, 0.5)
+    torch.testing.assert_close(loss, (v / 0.5).pow(2).flatten(1).mean(1))
+
+
+def test_pixel_norm_needs_scale_shift():
+    with pytest.raises(ValueError, match='use_scale_shift_norm=True'):
+        MODELS.build(dict(type='ADMUNet', image_size=8, model_channels=32,
+                          channel_mult=(1, ), num_head_channels=32,
+                          pixel_norm=True))
+
+
+def build(path, **unet):
+    cfg = Config.fromfile(path)
+    cfg.model.unet.update(SMALL_UNET, **unet)
+    torch.manual_seed(0)
+    return cfg, MODELS.build(cfg.model).train()
+
+
+def run_steps(model, steps, lr=2e-3):
+    wrapper = build_optim_wrapper(model, dict(
+        type='OptimWrapper', optimizer=dict(type='Adam', lr=lr)))
+    img = torch.randint(0, 256, (8, 3, 16, 16),
+                        generator=torch.Generator().manual_seed(0),
+                        dtype=torch.uint8)
+    data = dict(inputs=dict(img=img, labels=torch.arange(8)))
+    hub, losses = MessageHub.get_current_instance(), []
+    for step in range(steps):
+        hub.update_info('iter', step)
+        torch.manual_seed(11)
+        losses.append(model.train_step(data, wrapper)['loss'].item())
+        model.update_averages(step)
+    hub.update_info('iter', 0)
+    return losses
+
+
+def test_sct_trains_and_samples_from_its_checkpoint(tmp_path):
+    cfg, model = build(SCT)
+    before = {k: v.clone() for k, v in model.unet.state_dict().items()}
+    losses = run_steps(model, 4)
+    assert all(math.isfinite(v) for v in losses)
+    changed = [k for k, v in model.unet.state_dict().items()
+               if not torch.equal(v, before[k])]
+    assert changed
+    assert model.log_variance.linear.weight.abs().max() > 0
+    torch.save(dict(state_dict=model.state_dict()), tmp_path / 'sct.pth')
+    cfg.dump(str(tmp_path / 'sct.py'))
+    sampler = init_model(str(tmp_path / 'sct.py'), str(tmp_path / 'sct.pth'))
+    assert type(sampler.preconditioner).__name__ == 'TrigFlowPreconditioner'
+    images = sampler.sample(2, labels=torch.tensor([3, 4]))
+    assert images.shape == (2, 3, 16, 16) and images.abs().max() <= 1
+
+
+def test_trigflow_diffusion_loss_falls():
+    _, model = build(TRIGFLOW)
+    model.log_variance = None  # plain v-prediction loss, comparable values
+    losses = run_steps(model, 12)
+    assert losses[-1] < 0.8 * losses[0], losses
+
+
+def test_scd_distils_a_trigflow_teacher(tmp_path):
+    _, teacher = build(TRIGFLOW)
+    run_steps(teacher, 2)
+    path = tmp_path / 'teacher.pth'
+    torch.save(dict(state_dict=teacher.state_dict()), path)
+    cfg = Config.fromfile(SCD)
+    cfg.model.unet.update(SMALL_UNET)
+    cfg.model.teacher.checkpoint = str(path)
+    student = MODELS.build(cfg.model).train()
+    ema = teacher.ema.networks[-1].state_dict()
+    for name, value in student.teacher.state_dict().items():
+        assert torch.equal(value, ema[name])
+        assert torch.equal(student.unet.state_dict()[name], value)
+    losses = run_steps(student, 2)
+    assert all(math.isfinite(v) for v in losses)
+    assert not any(k.startswith('teacher.') for k in student.state_dict())
