@@ -217,3 +217,32 @@ def test_ict_recipes(name):
     assert hasattr(trainer.unet, 'diffusion_out') == joint
     network = 'MLPMixer' if '_mlp-mixer_' in name else 'ADMUNet'
     assert type(trainer.unet).__name__ == network
+
+
+@pytest.mark.parametrize('name, trainer, objective', [
+    ('cm-ct-continuous_adm-unet_1xb32-1k_digits-16x16.py',
+     'ConsistencyTrainer', 'ContinuousConsistencyObjective'),
+    ('cm-cd-continuous_adm-unet_8xb256-600k_imagenet-64x64.py',
+     'ConsistencyTrainer', 'ContinuousConsistencyObjective'),
+    ('scm-sct_adm-unet_1xb32-1k_digits-16x16.py', 'TrigFlowTrainer',
+     'SCMObjective'),
+    ('scm-scd_adm-unet_1xb32-1k_digits-16x16.py', 'TrigFlowTrainer',
+     'SCMObjective'),
+    ('trigflow_adm-unet_1xb32-1k_digits-16x16.py', 'TrigFlowTrainer',
+     'TrigFlowObjective'),
+])
+def test_continuous_time_recipes_build(name, trainer, objective):
+    cfg = Config.fromfile(osp.join(TRAIN_DIR, name))
+    if 'teacher' in cfg.model:
+        cfg.model.teacher.checkpoint = None  # no download in tests
+    with torch.device('meta'):
+        model = MODELS.build(cfg.model)
+    assert type(model).__name__ == trainer
+    assert type(model.objective).__name__ == objective
+    assert (model.teacher is not None) == ('-cd-' in name or 'scd' in name)
+    if trainer == 'TrigFlowTrainer':
+        assert type(model.preconditioner).__name__ == \
+            'TrigFlowPreconditioner'
+        assert model.unet.output_blocks[0][0].pixel_norm
+    else:
+        assert model.curriculum(10**6)[0] == 0.0  # mu = 0

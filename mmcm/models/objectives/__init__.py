@@ -1,6 +1,8 @@
 from .consistency import (ConsistencyObjective, IndexSampler,
                           consistency_sigma_pair, heun_teacher_step,
                           lognormal_index_probabilities)
+from .continuous import (ContinuousConsistencyObjective,
+                         karras_time_derivative)
 from .edm import EDMObjective
 from .scm import (SCMObjective, TrigFlowObjective, consistency_tangent,
                   normalize_tangent)
@@ -9,5 +11,6 @@ __all__ = [
     'ConsistencyObjective', 'consistency_sigma_pair', 'heun_teacher_step',
     'IndexSampler', 'lognormal_index_probabilities',
     'EDMObjective', 'SCMObjective', 'TrigFlowObjective',
-    'consistency_tangent', 'normalize_tangent'
+    'consistency_tangent', 'normalize_tangent',
+    'ContinuousConsistencyObjective', 'karras_time_derivative'
 ]

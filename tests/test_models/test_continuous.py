@@ -1,0 +1,83 @@
+"""Continuous-time CD/CT: the limit of the discrete loss's gradient."""
+import pytest
+import torch
+from mmengine import Config
+
+from mmcm.models.objectives import karras_time_derivative
+from mmcm.models.schedulers import karras_sigma
+from mmcm.registry import MODELS
+
+from ..conftest import REPO
+
+CONTINUOUS_CT = (f'{REPO}/configs/consistency_models/train/'
+                 'cm-ct-continuous_adm-unet_1xb32-1k_digits-16x16.py')
+
+
+def test_karras_time_derivative_by_finite_differences():
+    u = torch.tensor([0.0, 0.3, 0.9], dtype=torch.float64)
+    h = 1e-6
+    fd = (karras_sigma(u - h, 2, 0.002, 80.0) -
+          karras_sigma(u + h, 2, 0.002, 80.0)) / (2 * h)
+    torch.testing.assert_close(karras_time_derivative(u, 0.002, 80.0), fd)
+
+
+def double_model(teacher=False):
+    cfg = Config.fromfile(CONTINUOUS_CT)
+    cfg.model.unet.update(num_res_blocks=1, channel_mult=(1, 2))
+    if teacher:
+        cfg.model.teacher = dict()
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    with torch.no_grad():
+        for param in model.unet.parameters():
+            param.add_(torch.randn_like(param) * 0.05)
+    model.target_unet.load_state_dict(model.unet.state_dict())
+    model.double()
+    for unet in (model.unet, model.target_unet, model.teacher):
+        if unet is not None:
+            unet.convert_torso(torch.float64)
+    return model.eval()
+
+
+def flat_grad(loss, model):
+    params = [p for p in model.unet.parameters() if p.requires_grad]
+    grads = torch.autograd.grad(loss, params)
+    return torch.cat([g.flatten() for g in grads])
+
+
+@pytest.mark.parametrize('teacher', [False, True], ids=['ct', 'cd'])
+def test_gradient_is_the_limit_of_the_discrete_loss(teacher):
+    model = double_model(teacher)
+    labels = torch.tensor([1, 7])
+    torch.manual_seed(1)
+    x0 = torch.rand(2, 3, 16, 16, dtype=torch.float64) * 2 - 1
+    z = torch.randn_like(x0)
+    u = torch.tensor([0.35, 0.6], dtype=torch.float64)
+
+    def online(x, s):
+        return model.denoise(x, s, labels, network=model.unet)
+
+    def target(x, s):
+        return model.denoise(x, s, labels, network=model.target_unet)
+
+    teacher_fn = model._teacher_denoiser(labels) if teacher else None
+    continuous = model.objective(online, target, x0, 0, 0.002, 80.0,
+                                 teacher=teacher_fn, noise=z, u=u)
+    grad_c = flat_grad(continuous.sum(), model)
+    # Discrete: online at tau(u), target one small step du lower.
+    du = 1e-6
+    high = karras_sigma(u, 2, 0.002, 80.0)
+    low = karras_sigma(u + du, 2, 0.002, 80.0)
+    x_high = x0 + z * high[:, None, None, None]
+    if teacher:
+        d = (x_high - teacher_fn(x_high, high)) / high[:, None, None, None]
+        x_low = x_high + d * (low - high)[:, None, None, None]  # Euler
+    else:
+        x_low = x0 + z * low[:, None, None, None]
+    with torch.no_grad():
+        lower = target(x_low, low)
+    discrete = ((online(x_high, high) - lower)**2).flatten(1).mean(1)
+    grad_d = flat_grad(discrete.sum(), model) / du
+    cosine = torch.nn.functional.cosine_similarity(grad_c, grad_d, dim=0)
+    assert cosine > 0.999
+    assert grad_c.norm() / grad_d.norm() == pytest.approx(1.0, rel=1e-3)
