@@ -229,6 +229,8 @@ class JointConsistencyTrainer(ConsistencyTrainer):
         losses['loss_consistency'] = losses['loss'].detach()
         losses['loss_diffusion'] = diffusion.detach()
         losses['loss'] = losses['loss'] + self.diffusion_weight * diffusion
+        if not self.skip_nonfinite:
+            self._check_finite(losses['loss'].detach(), current_iteration())
         return losses
 
 
