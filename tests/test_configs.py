@@ -192,6 +192,7 @@ ICT_RECIPES = {
     'cm-ict_adm-unet_1xb32-1k_digits-16x16.py': (32, 1000, 81, 0.0),
     'cm-ict-joint_adm-unet_1xb32-1k_digits-16x16.py': (32, 1000, 81, 0.0),
     'cm-ict_mlp-mixer_1xb32-1k_digits-16x16.py': (32, 1000, 81, 0.0),
+    'cm-ict_mlp-mixer_8xb128-400k_cifar10-32x32.py': (128, 400000, 1281, 0.3),
 }
 
 
@@ -230,6 +231,12 @@ def test_ict_recipes(name):
      'SCMObjective'),
     ('trigflow_adm-unet_1xb32-1k_digits-16x16.py', 'TrigFlowTrainer',
      'TrigFlowObjective'),
+    ('trigflow_adm-unet_8xb256-600k_imagenet-64x64.py', 'TrigFlowTrainer',
+     'TrigFlowObjective'),
+    ('scm-scd_adm-unet_8xb256-400k_imagenet-64x64.py', 'TrigFlowTrainer',
+     'SCMObjective'),
+    ('scm-sct_adm-unet_8xb128-400k_cifar10-32x32.py', 'TrigFlowTrainer',
+     'SCMObjective'),
 ])
 def test_continuous_time_recipes_build(name, trainer, objective):
     cfg = Config.fromfile(osp.join(TRAIN_DIR, name))

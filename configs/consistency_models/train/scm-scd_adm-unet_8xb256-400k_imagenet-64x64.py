@@ -1,0 +1,31 @@
+# Continuous-time consistency distillation (sCD, Lu & Song 2024) on
+# ImageNet-64 from the TrigFlow teacher of
+# trigflow_adm-unet_8xb256-600k_imagenet-64x64.py (its slowest EMA), with
+# sCM's objective settings: lognormal t (P_mean -1.0, P_std 1.4), tangent
+# normalisation c = 0.1, tangent warm-up over 10k iterations, learned
+# adaptive weighting; the student starts from the teacher.
+#   bash tools/dist_train.sh \
+#       configs/consistency_models/train/scm-scd_adm-unet_8xb256-400k_imagenet-64x64.py 8
+_base_ = './trigflow_adm-unet_8xb256-600k_imagenet-64x64.py'
+
+max_iters = 400000
+model = dict(
+    unet=dict(dropout=0.0),
+    objective=dict(
+        _delete_=True,
+        type='SCMObjective',
+        p_mean=-1.0,
+        p_std=1.4,
+        warmup_steps=10000,
+        tangent_norm_c=0.1),
+    teacher=dict(
+        checkpoint='work_dirs/trigflow_imagenet64/iter_600000.pth',
+        init_student=True),
+    sampling_cfg=dict(_delete_=True, sampler='onestep'))
+
+train_cfg = dict(max_iters=max_iters)
+val_cfg = dict(
+    settings=dict(
+        _delete_=True,
+        onestep=dict(sampler='onestep'),
+        twostep=dict(sampler='multistep', steps=40, ts=(0, 22, 39))))
