@@ -81,3 +81,32 @@ def test_gradient_is_the_limit_of_the_discrete_loss(teacher):
     cosine = torch.nn.functional.cosine_similarity(grad_c, grad_d, dim=0)
     assert cosine > 0.999
     assert grad_c.norm() / grad_d.norm() == pytest.approx(1.0, rel=1e-3)
+
+
+def test_continuous_ct_recipe_trains_a_few_steps():
+    from mmengine.logging import MessageHub
+    from mmengine.optim import build_optim_wrapper
+    cfg = Config.fromfile(CONTINUOUS_CT)
+    cfg.model.unet.update(num_res_blocks=1, channel_mult=(1, 2))
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model).train()
+    wrapper = build_optim_wrapper(model, dict(
+        type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3)))
+    img = torch.randint(0, 256, (8, 3, 16, 16),
+                        generator=torch.Generator().manual_seed(0),
+                        dtype=torch.uint8)
+    data = dict(inputs=dict(img=img, labels=torch.arange(8)))
+    hub, losses = MessageHub.get_current_instance(), []
+    before = [p.clone() for p in model.unet.parameters()]
+    for step in range(3):
+        hub.update_info('iter', step)
+        losses.append(model.train_step(data, wrapper)['loss'].item())
+        model.update_averages(step)
+    hub.update_info('iter', 0)
+    assert all(torch.isfinite(torch.tensor(losses)))
+    assert any(not torch.equal(a, b)
+               for a, b in zip(before, model.unet.parameters()))
+    # mu = 0: the target follows the online network exactly.
+    for target, online in zip(model.target_unet.parameters(),
+                              model.unet.parameters()):
+        assert torch.equal(target, online)
