@@ -1,23 +1,29 @@
-"""Measure sampling speed: images per second and peak memory.
+"""Measure sampling and training speed: images per second and peak memory.
 
-Runs one-step and multistep sampling (or any samplers given) of a config's
-model at a batch size, dtype and device, after warm-up, and prints a table
-plus a JSON record. Weights are random unless a checkpoint is given: speed
-does not depend on their values.
+Runs one-step and multistep sampling (or the samplers given) of a config's
+model at a batch size, dtype and device, after warm-up. With
+``--compare diffusers`` every measurement is repeated, in the same process
+and on the same weights and inputs, with diffusers' ``UNet2DModel`` in
+place of the ADM UNet, and the mmcm / diffusers ratios are printed. With
+``--train ct cd`` it also times a CT / CD training step (forward, backward,
+optimizer, target and EMA updates) with each ``--distances`` entry (l2,
+lpips; LPIPS with an untrained VGG trunk: same compute as the real one).
+Prints the environment and a table, and writes a JSON record with --out.
+Weights are random unless a checkpoint is given: speed does not depend on
+their values.
 
 Example:
     python tools/benchmark.py \
         configs/consistency_models/cd-lpips_adm-unet_2step_imagenet-64x64.py \
-        --device cuda --dtype bf16 --batch-size 256
+        --batch-size 4 --compare diffusers --train cd
 """
 import argparse
+import copy
 import json
 import os
 import os.path as osp
 import platform
-import resource
 import sys
-import time
 import warnings
 
 import torch
@@ -28,19 +34,28 @@ with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
     from mmcm.apis import init_model
     from mmcm.apis.inference import DTYPES
+from mmcm.utils.benchmarking import diffusers_copy, measure
+
+AMP_DTYPES = {'fp16': 'float16', 'bf16': 'bfloat16'}
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Benchmark sampling speed')
+    parser = argparse.ArgumentParser(description='Benchmark speed')
     parser.add_argument('config')
     parser.add_argument('--checkpoint', help='optional weights to load')
-    parser.add_argument('--samplers', nargs='+',
+    parser.add_argument('--samplers', nargs='*',
                         default=['onestep', 'multistep'])
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument('--dtype', choices=sorted(DTYPES), default='fp32')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument('--iters', type=int, default=3)
+    parser.add_argument('--compare', choices=['diffusers'],
+                        help='also time diffusers\' UNet2DModel')
+    parser.add_argument('--train', nargs='*', default=[],
+                        choices=['ct', 'cd'], help='time training steps')
+    parser.add_argument('--distances', nargs='+', default=['l2', 'lpips'],
+                        choices=['l2', 'lpips'])
     parser.add_argument('--out', help='JSON record path')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
@@ -52,41 +67,157 @@ def environment(device: str) -> dict:
                 cpu=platform.processor() or platform.machine())
     if torch.device(device).type == 'cuda':
         info['gpu'] = torch.cuda.get_device_name(device)
+    try:
+        import diffusers
+        info['diffusers'] = diffusers.__version__
+    except ImportError:
+        pass
     return info
 
 
-def synchronize(device: str) -> None:
-    if torch.device(device).type == 'cuda':
-        torch.cuda.synchronize(device)
+def with_diffusers_unet(model, dtype: str):
+    """A copy of ``model`` whose network is diffusers' ``UNet2DModel``."""
+    clone = copy.copy(model)
+    clone._modules = dict(model._modules)  # do not replace model's own
+    device = next(model.unet.parameters()).device
+    clone.unet = diffusers_copy(model.unet).to(device, DTYPES[dtype]).eval()
+    return clone
 
 
-def peak_memory_mib(device: str) -> float:
-    """CUDA: peak allocated by torch; CPU: peak resident set of the process."""
-    if torch.device(device).type == 'cuda':
-        return torch.cuda.max_memory_allocated(device) / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
+def labels_for(model, batch_size: int, device):
+    if model.num_classes is None:
+        return None
+    return torch.arange(batch_size, device=device) % model.num_classes
 
 
-def time_sampler(model, sampler: str, args) -> dict:
-    """Images per second of ``sampler`` over ``args.iters`` timed batches."""
-    labels = None
-    if model.num_classes is not None:
-        labels = torch.zeros(args.batch_size, dtype=torch.long)
-    run = dict(sampler=sampler, generator='dummy')
-    if torch.device(args.device).type == 'cuda':
-        torch.cuda.reset_peak_memory_stats(args.device)
-    for _ in range(args.warmup):
-        model.sample(args.batch_size, labels=labels, **run)
-    synchronize(args.device)
-    start = time.perf_counter()
-    for _ in range(args.iters):
-        model.sample(args.batch_size, labels=labels, **run)
-    synchronize(args.device)
-    seconds = time.perf_counter() - start
-    return dict(sampler=sampler, batch_size=args.batch_size,
-                images_per_s=args.batch_size * args.iters / seconds,
-                seconds_per_batch=seconds / args.iters,
-                peak_memory_mib=peak_memory_mib(args.device))
+def sampling_run(model, sampler: str, args):
+    options = dict(sampler=sampler, generator='dummy')
+    if sampler == 'multistep' and not model.sampling_cfg['ts']:
+        steps = model.sampling_cfg['steps']
+        options['ts'] = (0, steps // 2, steps - 1)
+    labels = labels_for(model, args.batch_size, args.device)
+
+    def run():
+        with torch.no_grad():
+            model.sample(args.batch_size, labels=labels, **options)
+
+    return run
+
+
+def build_trainer(model, kind: str, distance: str, args):
+    """A CT or CD trainer on ``model``'s network (a random teacher for CD)."""
+    from mmcm.registry import MODELS
+    cfg = dict(copy.deepcopy(model.cfg.model))
+    cfg.pop('sampling_cfg', None)
+    cfg.update(type='ConsistencyTrainer', ema_decays=(0.9999, ))
+    cfg['objective'] = dict(
+        type='ConsistencyObjective',
+        distance=dict(type='LPIPSDistance', pretrained_backbone=False)
+        if distance == 'lpips' else 'l2')
+    if kind == 'cd':
+        cfg['teacher'] = dict(init_student=False)
+    trainer = MODELS.build(cfg).to(args.device)
+    trainer.unet.load_state_dict(model.unet.state_dict())
+    return trainer
+
+
+def swap_in_diffusers(trainer, args):
+    """Replace every network copy of ``trainer`` with a diffusers one."""
+    from mmcm.models.averaging import EMANetworks, frozen_copy
+    trainer.unet = diffusers_copy(trainer.unet).to(args.device)
+    trainer.target_unet = frozen_copy(trainer.unet)
+    trainer.ema = EMANetworks(trainer.unet, trainer.ema.decays)
+    if trainer.teacher is not None:
+        trainer.teacher = frozen_copy(trainer.unet).eval()
+    return trainer
+
+
+def training_run(trainer, args):
+    from mmengine.logging import MessageHub
+    from mmengine.optim import build_optim_wrapper
+    wrapper = build_optim_wrapper(trainer, dict(
+        type='AmpOptimWrapper' if args.dtype != 'fp32' else 'OptimWrapper',
+        optimizer=dict(type='RAdam', lr=1e-5),
+        **({} if args.dtype == 'fp32' else
+           dict(dtype=AMP_DTYPES[args.dtype]))))
+    channels, size = trainer.unet.in_channels, trainer.unet.image_size
+    img = torch.randint(0, 256, (args.batch_size, channels, size, size),
+                        dtype=torch.uint8)
+    labels = labels_for(trainer, args.batch_size, 'cpu')
+    data = dict(inputs=dict(img=img, labels=labels))
+    step = [0]
+
+    def run():
+        MessageHub.get_current_instance().update_info('iter', step[0])
+        trainer.train_step(data, wrapper)
+        trainer.update_averages(step[0])
+        step[0] += 1
+
+    return run
+
+
+def record_row(task: str, impl: str, timing: dict, args) -> dict:
+    return dict(task=task, implementation=impl, batch_size=args.batch_size,
+                dtype=args.dtype,
+                images_per_s=args.batch_size / timing['seconds_per_call'],
+                seconds_per_batch=timing['seconds_per_call'],
+                peak_memory_mib=timing['peak_memory_mib'])
+
+
+def runs(model, args):
+    """``(task, implementation, callable)`` for every measurement."""
+    impls = [('mmcm', model)]
+    if args.compare:
+        impls.append(('diffusers', with_diffusers_unet(model, args.dtype)))
+    for sampler in args.samplers:
+        for name, m in impls:
+            yield sampler, name, sampling_run(m, sampler, args)
+    for kind in args.train:
+        for distance in args.distances:
+            for name, _ in impls:
+                trainer = build_trainer(model, kind, distance, args)
+                if name == 'diffusers':
+                    swap_in_diffusers(trainer, args)
+                yield (f'train-{kind}-{distance}', name,
+                       training_run(trainer.train(), args))
+
+
+def print_table(rows: list) -> None:
+    print(f'{"task":<18} {"impl":<10} {"batch":>5} {"images/s":>10} '
+          f'{"s/batch":>9} {"peak MiB":>9} {"speed x":>8} {"memory x":>9}')
+    baseline = {}
+    for row in rows:
+        key = row['task']
+        if row['implementation'] == 'mmcm':
+            baseline[key] = row
+        ref = baseline.get(key) if row['implementation'] != 'mmcm' else None
+        speed = memory = ''
+        if ref:
+            speed = f'{ref["images_per_s"] / row["images_per_s"]:.2f}'
+            memory = (f'{ref["peak_memory_mib"] / row["peak_memory_mib"]:.2f}'
+                      if row['peak_memory_mib'] > 0 else '')
+        print(f'{key:<18} {row["implementation"]:<10} '
+              f'{row["batch_size"]:>5} {row["images_per_s"]:>10.2f} '
+              f'{row["seconds_per_batch"]:>9.3f} '
+              f'{row["peak_memory_mib"]:>9.1f} {speed:>8} {memory:>9}')
+
+
+def add_ratios(rows: list) -> list:
+    """mmcm / diffusers ratios of speed and peak memory per task."""
+    by_task = {}
+    for row in rows:
+        by_task.setdefault(row['task'], {})[row['implementation']] = row
+    ratios = []
+    for task, pair in by_task.items():
+        if 'mmcm' in pair and 'diffusers' in pair:
+            ours, theirs = pair['mmcm'], pair['diffusers']
+            ratios.append(dict(
+                task=task,
+                speed_ratio=ours['images_per_s'] / theirs['images_per_s'],
+                memory_ratio=(ours['peak_memory_mib'] /
+                              theirs['peak_memory_mib']
+                              if theirs['peak_memory_mib'] > 0 else None)))
+    return ratios
 
 
 def main(argv=None) -> dict:
@@ -94,18 +225,14 @@ def main(argv=None) -> dict:
     model = init_model(args.config, args.checkpoint, device=args.device,
                        dtype=args.dtype, cfg_options=args.cfg_options)
     record = dict(config=osp.relpath(args.config), dtype=args.dtype,
-                  parameters=sum(p.numel() for p in model.parameters()),
+                  parameters=sum(p.numel() for p in model.unet.parameters()),
                   environment=environment(args.device), results=[])
     print(json.dumps(record['environment']))
-    print(f'{"sampler":<10} {"batch":>6} {"images/s":>10} {"s/batch":>9} '
-          f'{"peak MiB":>10}')
-    for sampler in args.samplers:
-        result = time_sampler(model, sampler, args)
-        record['results'].append(result)
-        print(f'{sampler:<10} {result["batch_size"]:>6} '
-              f'{result["images_per_s"]:>10.2f} '
-              f'{result["seconds_per_batch"]:>9.3f} '
-              f'{result["peak_memory_mib"]:>10.1f}')
+    for task, impl, run in runs(model, args):
+        timing = measure(run, args.device, args.warmup, args.iters)
+        record['results'].append(record_row(task, impl, timing, args))
+    print_table(record['results'])
+    record['ratios'] = add_ratios(record['results'])
     if args.out:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         with open(args.out, 'w', encoding='utf-8') as f:
