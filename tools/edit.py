@@ -29,17 +29,11 @@ with warnings.catch_warnings():
 from mmcm.datasets.transforms import CenterCropADM
 from mmcm.models.editing import EDIT_TASKS
 from mmcm.utils import get_logger
+from mmcm.utils.cli import int_list
 from mmcm.visualization import make_image_grid
 
 TASKS = EDIT_TASKS + ('interpolate', )
 
-
-def int_list(text: str) -> list:
-    try:
-        return [int(v) for v in text.split(',') if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f'expected comma-separated integers, got {text!r}') from None
 
 
 def parse_args(argv=None):

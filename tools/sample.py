@@ -25,15 +25,9 @@ with warnings.catch_warnings():
     from mmcm.apis.inference import DTYPES
 from mmcm.models.schedulers import GENERATOR_NAMES, SAMPLERS
 from mmcm.utils import get_logger
+from mmcm.utils.cli import int_list
 from mmcm.visualization import save_image_grid
 
-
-def int_list(text: str) -> list:
-    try:
-        return [int(v) for v in text.split(',') if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f'expected comma-separated integers, got {text!r}') from None
 
 
 def parse_args(argv=None):
