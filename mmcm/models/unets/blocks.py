@@ -202,7 +202,9 @@ class AttentionBlock(nn.Module):
         qkv = self.qkv(self.norm(x)).reshape(b, 3, self.num_heads,
                                              c // self.num_heads, -1)
         # (b, three, heads, head_dim, tokens) -> three x (b, heads, tokens, d)
-        q, k, v = qkv.transpose(-1, -2).unbind(dim=1)
+        # with unit stride along d: SDPA's fused (flash) kernels need it and
+        # otherwise fall back to the slower math path.
+        q, k, v = qkv.transpose(-1, -2).contiguous().unbind(dim=1)
         h = F.scaled_dot_product_attention(q, k, v)
         h = h.transpose(-1, -2).reshape(b, c, height, width)
         return x + self.proj_out(h)
