@@ -30,7 +30,7 @@ from mmcm.datasets.transforms import CenterCropADM
 from mmcm.models.editing import EDIT_TASKS
 from mmcm.utils import get_logger
 from mmcm.utils.cli import int_list
-from mmcm.visualization import make_image_grid
+from mmcm.visualization import make_image_grid, save_image
 
 TASKS = EDIT_TASKS + ('interpolate', )
 
@@ -136,12 +136,6 @@ def run_interpolate(args, model) -> tuple:
     return names, result.images, result.images, len(result.images)
 
 
-def save_png(image: np.ndarray, path: str) -> None:
-    from PIL import Image
-    Image.fromarray(image.squeeze(-1) if image.shape[-1] == 1 else image
-                    ).save(path)
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     logger = get_logger()
@@ -157,11 +151,11 @@ def main(argv=None) -> int:
         return 1
     os.makedirs(args.out_dir, exist_ok=True)
     for name, image in zip(names, results):
-        save_png(image, osp.join(args.out_dir, f'{name}.png'))
+        save_image(image, osp.join(args.out_dir, f'{name}.png'))
     grid = make_image_grid(np.ascontiguousarray(cells), num_columns=columns)
     grid = grid.repeat(args.zoom, 0).repeat(args.zoom, 1)
     grid_path = osp.join(args.out_dir, f'{args.task}_grid.png')
-    save_png(grid, grid_path)
+    save_image(grid, grid_path)
     logger.info(f'saved {len(results)} {args.task} results and {grid_path}')
     return 0
 

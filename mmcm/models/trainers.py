@@ -96,8 +96,39 @@ class AveragedTrainer(ConsistencyModel):
         return dict(loss=loss, **logs)
 
 
+class FrozenTeacherMixin:
+    """A frozen teacher network: built from a config, loaded from its
+    checkpoint, never in training mode, and kept out of checkpoints (the
+    config references it)."""
+
+    def _load_teacher(self, unet: Optional[dict] = None,
+                      checkpoint: Optional[str] = None,
+                      init_student: bool = True,
+                      dropout: Optional[float] = None) -> None:
+        from mmcm.apis.inference import load_unet_into
+        unet_cfg = dict(unet or self._unet_cfg)
+        if dropout is not None:
+            unet_cfg['dropout'] = dropout
+        self.teacher = MODELS.build(unet_cfg)
+        if checkpoint:
+            load_unet_into(self.teacher, checkpoint)
+        self.teacher.requires_grad_(False).eval()
+        if init_student:
+            self.unet.load_state_dict(self.teacher.state_dict())
+
+    def _keep_teacher_out_of_checkpoints(self) -> None:
+        self._register_state_dict_hook(_drop_teacher_keys)
+        self.register_load_state_dict_post_hook(_ignore_missing_teacher)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.teacher is not None:
+            self.teacher.eval()  # the official teacher never drops out
+        return self
+
+
 @MODELS.register_module()
-class ConsistencyTrainer(AveragedTrainer):
+class ConsistencyTrainer(FrozenTeacherMixin, AveragedTrainer):
     """Consistency distillation (with ``teacher``) or training (without).
 
     Args:
@@ -127,32 +158,15 @@ class ConsistencyTrainer(AveragedTrainer):
             self._build_teacher(**teacher)
             self.ema.reset(self.unet)
         self.target_unet = frozen_copy(self.unet)
-        self._register_state_dict_hook(_drop_teacher_keys)
-        self.register_load_state_dict_post_hook(_ignore_missing_teacher)
+        self._keep_teacher_out_of_checkpoints()
 
-    def _build_teacher(self, unet: Optional[dict] = None,
-                       checkpoint: Optional[str] = None,
-                       init_student: bool = True,
-                       dropout: Optional[float] = None) -> None:
-        from mmcm.apis.inference import load_unet_into
+    def _build_teacher(self, **teacher) -> None:
+        """An EDM teacher: ``unet``, ``checkpoint``, ``init_student``,
+        ``dropout``."""
         from .preconditioning import EDMPreconditioner
-        unet_cfg = dict(unet or self._unet_cfg)
-        if dropout is not None:
-            unet_cfg['dropout'] = dropout
-        self.teacher = MODELS.build(unet_cfg)
-        if checkpoint:
-            load_unet_into(self.teacher, checkpoint)
-        self.teacher.requires_grad_(False).eval()
+        self._load_teacher(**teacher)
         self.teacher_preconditioner = EDMPreconditioner(self.sigma_data,
                                                         self.sigma_min)
-        if init_student:
-            self.unet.load_state_dict(self.teacher.state_dict())
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        if self.teacher is not None:
-            self.teacher.eval()  # the official teacher never drops out
-        return self
 
     def _teacher_denoiser(self, labels):
         if self.teacher is None:

@@ -6,8 +6,7 @@ from torch import nn
 
 from mmcm.registry import MODELS
 from .preconditioning import TrigFlowPreconditioner
-from .trainers import (AveragedTrainer, _drop_teacher_keys,
-                       _ignore_missing_teacher, current_iteration)
+from .trainers import AveragedTrainer, FrozenTeacherMixin, current_iteration
 from .unets.blocks import timestep_embedding
 
 
@@ -29,7 +28,7 @@ class LogVarianceHead(nn.Module):
 
 
 @MODELS.register_module()
-class TrigFlowTrainer(AveragedTrainer):
+class TrigFlowTrainer(FrozenTeacherMixin, AveragedTrainer):
     """Continuous-time consistency training (sCT), distillation (sCD) or
     TrigFlow diffusion training, by the objective.
 
@@ -70,27 +69,9 @@ class TrigFlowTrainer(AveragedTrainer):
             if adaptive_weighting else None
         self.teacher = None
         if teacher is not None:
-            self._build_teacher(**teacher)
+            self._load_teacher(**teacher)
             self.ema.reset(self.unet)
-        self._register_state_dict_hook(_drop_teacher_keys)
-        self.register_load_state_dict_post_hook(_ignore_missing_teacher)
-
-    def _build_teacher(self, checkpoint: Optional[str] = None,
-                       unet: Optional[dict] = None,
-                       init_student: bool = True) -> None:
-        from mmcm.apis.inference import load_unet_into
-        self.teacher = MODELS.build(dict(unet or self._unet_cfg))
-        if checkpoint:
-            load_unet_into(self.teacher, checkpoint)
-        self.teacher.requires_grad_(False).eval()
-        if init_student:
-            self.unet.load_state_dict(self.teacher.state_dict())
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        if self.teacher is not None:
-            self.teacher.eval()
-        return self
+        self._keep_teacher_out_of_checkpoints()
 
     def trig_network(self, network: nn.Module,
                      labels: Optional[torch.Tensor]):

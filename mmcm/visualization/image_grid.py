@@ -29,11 +29,16 @@ def make_image_grid(images: np.ndarray, num_columns: Optional[int] = None,
     return grid
 
 
+def save_image(image: np.ndarray, path: str) -> None:
+    """Write one uint8 ``(H, W, C)`` image (C = 1 or 3) to ``path``."""
+    from PIL import Image
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    Image.fromarray(image.squeeze(-1) if image.shape[-1] == 1 else image
+                    ).save(path)
+
+
 def save_image_grid(images: np.ndarray, path: str, **kwargs) -> np.ndarray:
     """Write :func:`make_image_grid` of ``images`` to ``path`` (PNG, JPEG)."""
-    from PIL import Image
     grid = make_image_grid(images, **kwargs)
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    Image.fromarray(grid.squeeze(-1) if grid.shape[-1] == 1 else grid).save(
-        path)
+    save_image(grid, path)
     return grid

@@ -43,11 +43,10 @@ def edit_multistep(denoiser: Denoiser, reference: torch.Tensor,
         reference) * sigmas[0]
     for i in progress_iter(range(len(ts) - 1), progress):
         x0 = operator.project(reference, denoiser(x, sigmas[i] * ones))
-        if i == len(ts) - 2:
-            return x0
-        noise_std = np.sqrt(sigmas[i + 1]**2 - sigma_min**2)
-        x = x0 + generator.randn_like(x0) * noise_std
-    raise AssertionError('unreachable: ts has at least two indices')
+        if i < len(ts) - 2:
+            noise_std = np.sqrt(sigmas[i + 1]**2 - sigma_min**2)
+            x = x0 + generator.randn_like(x0) * noise_std
+    return x0
 
 
 def slerp(z0: torch.Tensor, z1: torch.Tensor, alpha: float) -> torch.Tensor:
@@ -71,9 +70,9 @@ def slerp(z0: torch.Tensor, z1: torch.Tensor, alpha: float) -> torch.Tensor:
     sin_theta = torch.sin(theta)
     linear = sin_theta < 1e-6
     safe = torch.where(linear, torch.ones_like(sin_theta), sin_theta)
-    w0 = torch.where(linear, 1 - alpha + 0 * theta,
+    w0 = torch.where(linear, torch.full_like(theta, 1 - alpha),
                      torch.sin((1 - alpha) * theta) / safe)
-    w1 = torch.where(linear, alpha + 0 * theta,
+    w1 = torch.where(linear, torch.full_like(theta, alpha),
                      torch.sin(alpha * theta) / safe)
     shape = (-1, ) + (1, ) * (z0.ndim - 1)
     mixed = w0.reshape(shape) * z0.double() + w1.reshape(shape) * z1.double()

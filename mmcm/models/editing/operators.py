@@ -7,6 +7,8 @@ is ``x + P (y - x)``, where ``P`` projects onto the observed subspace
 (the coordinates with ``Omega = 0``). Each operator below is one choice of
 ``P``; all act on ``(N, C, H, W)`` tensors in ``[-1, 1]``.
 """
+from abc import ABC, abstractmethod
+
 import torch
 import torch.nn.functional as F
 
@@ -14,15 +16,15 @@ import torch.nn.functional as F
 LUMA_WEIGHTS = (0.2989, 0.5870, 0.1140)
 
 
-class EditOperator:
+class EditOperator(ABC):
     """Base class: ``P`` projects onto what the reference fixes."""
 
     #: The task name used by the APIs and ``tools/edit.py``.
     task = ''
 
+    @abstractmethod
     def keep(self, x: torch.Tensor) -> torch.Tensor:
         """``P x``: the component of ``x`` the reference determines."""
-        raise NotImplementedError
 
     def project(self, reference: torch.Tensor,
                 x: torch.Tensor) -> torch.Tensor:

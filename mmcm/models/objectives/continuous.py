@@ -10,12 +10,13 @@ estimate ``dx/dt = (x_t - x_0) / t = z`` (CT).
 from typing import Callable, Optional
 
 import torch
-from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from mmcm.registry import MODELS
+from ..losses.distances import mean_flat
 from ..preconditioning import append_dims
 from ..schedulers import karras_sigma
 from .consistency import rng_state, set_rng_state
+from .scm import jvp_without_grad
 
 Denoiser = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -32,12 +33,9 @@ def karras_time_derivative(u: torch.Tensor, sigma_min: float,
 
 def ode_derivative_along(target: Denoiser, x_t: torch.Tensor,
                          sigma: torch.Tensor, dxdt: torch.Tensor):
-    """``(f^-, df^-/dt)`` along ``dx/dt`` by ``torch.func.jvp``, without
-    gradients (attention through SDPA's math backend)."""
-    with torch.no_grad(), sdpa_kernel(SDPBackend.MATH):
-        f_minus, dfdt = torch.func.jvp(target, (x_t, sigma),
-                                       (dxdt, torch.ones_like(sigma)))
-    return f_minus.detach(), dfdt.detach()
+    """``(f^-, df^-/dt)`` along ``dx/dt``, without gradients."""
+    return jvp_without_grad(target, (x_t, sigma),
+                            (dxdt, torch.ones_like(sigma)))
 
 
 @MODELS.register_module()
@@ -87,4 +85,4 @@ class ContinuousConsistencyObjective:
         goal = f_minus - step * dfdt
         squared = (prediction - goal)**2
         weights = get_weighting(self.weighting, sigma, self.sigma_data)
-        return squared.flatten(1).mean(dim=1) * weights
+        return mean_flat(squared) * weights

@@ -12,6 +12,7 @@ import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from mmcm.registry import MODELS
+from ..losses.distances import mean_flat
 from ..preconditioning import append_dims
 from .consistency import rng_state, set_rng_state
 
@@ -39,6 +40,15 @@ def trigflow_sample(x_start: torch.Tensor, t: torch.Tensor,
     return cos * x_start + sin * z, z, cos * z - sin * x_start
 
 
+def jvp_without_grad(fn: Callable, primals: tuple, tangents: tuple):
+    """``(fn(*primals), d fn . tangents)`` by ``torch.func.jvp``, detached
+    and without building a graph; attention runs through SDPA's math
+    backend, the one that supports forward-mode AD."""
+    with torch.no_grad(), sdpa_kernel(SDPBackend.MATH):
+        output, derivative = torch.func.jvp(fn, primals, tangents)
+    return output.detach(), derivative.detach()
+
+
 def consistency_tangent(network: TrigNetwork, x_t: torch.Tensor,
                         t: torch.Tensor, dxdt: torch.Tensor,
                         sigma_data: float, warmup: float = 1.0):
@@ -56,14 +66,13 @@ def consistency_tangent(network: TrigNetwork, x_t: torch.Tensor,
     """
     cos, sin = torch.cos(t), torch.sin(t)
     scale = append_dims(cos * sin, x_t.ndim)
-    with torch.no_grad(), sdpa_kernel(SDPBackend.MATH):
-        f_minus, df_scaled = torch.func.jvp(
-            network, (x_t / sigma_data, t),
-            (scale * dxdt / sigma_data, cos * sin))
+    f_minus, df_scaled = jvp_without_grad(
+        network, (x_t / sigma_data, t), (scale * dxdt / sigma_data,
+                                         cos * sin))
     cos2 = append_dims(cos**2, x_t.ndim)
     g = (-cos2 * (sigma_data * f_minus - dxdt) -
          warmup * (scale * x_t + sigma_data * df_scaled))
-    return f_minus.detach(), g.detach()
+    return f_minus, g
 
 
 def normalize_tangent(g: torch.Tensor, c: float = 0.1) -> torch.Tensor:
@@ -79,10 +88,6 @@ def adaptive_weighting(mean_squared: torch.Tensor,
     if log_variance is None:
         return mean_squared
     return torch.exp(-log_variance) * mean_squared + log_variance
-
-
-def mean_flat(x: torch.Tensor) -> torch.Tensor:
-    return x.flatten(1).mean(dim=1)
 
 
 @MODELS.register_module()
