@@ -8,8 +8,11 @@ place of the ADM UNet, and the mmcm / diffusers ratios are printed. With
 ``--train ct cd`` it also times a CT / CD training step (forward, backward,
 optimizer, target and EMA updates) with each ``--distances`` entry (l2,
 lpips; LPIPS with an untrained VGG trunk: same compute as the real one).
-Prints the environment and a table, and writes a JSON record with --out.
-Weights are random unless a checkpoint is given: speed does not depend on
+The sampling speed options (--channels-last, --autocast, --compile,
+--cuda-graphs) apply to both implementations alike. Prints the environment,
+a table (one-step rows with the achieved TFLOP/s), the targets of
+``mmcm.utils.benchmark_targets`` that apply and by how much each is missed,
+and writes a JSON record with --out. Weights are random unless a checkpoint is given: speed does not depend on
 their values.
 
 Example:
@@ -34,7 +37,10 @@ with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
     from mmcm.apis import init_model
     from mmcm.apis.inference import DTYPES
+from mmcm.utils.benchmark_targets import (check_targets, forward_flops,
+                                          peak_tflops, print_targets)
 from mmcm.utils.benchmarking import diffusers_copy, measure
+from mmcm.utils.cli import add_speed_arguments, speed_options
 
 AMP_DTYPES = {'fp16': 'float16', 'bf16': 'bfloat16'}
 
@@ -57,6 +63,10 @@ def parse_args(argv=None):
     parser.add_argument('--distances', nargs='+', default=['l2', 'lpips'],
                         choices=['l2', 'lpips'])
     parser.add_argument('--out', help='JSON record path')
+    parser.add_argument('--peak-tflops', type=float,
+                        help='the device\'s peak TFLOP/s at --dtype (or '
+                        '--autocast); known GPUs are looked up')
+    add_speed_arguments(parser)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
 
@@ -75,12 +85,14 @@ def environment(device: str) -> dict:
     return info
 
 
-def with_diffusers_unet(model, dtype: str):
-    """A copy of ``model`` whose network is diffusers' ``UNet2DModel``."""
+def with_diffusers_unet(model, args):
+    """A copy of ``model`` whose network is diffusers' ``UNet2DModel``,
+    with the same speed options."""
     clone = copy.copy(model)
     clone._modules = dict(model._modules)  # do not replace model's own
     device = next(model.unet.parameters()).device
-    clone.unet = diffusers_copy(model.unet).to(device, DTYPES[dtype]).eval()
+    unet = diffusers_copy(model.unet).to(device, DTYPES[args.dtype]).eval()
+    clone.unet = unet.accelerate(**speed_options(args))
     return clone
 
 
@@ -156,19 +168,23 @@ def training_run(trainer, args):
     return run
 
 
-def record_row(task: str, impl: str, timing: dict, args) -> dict:
-    return dict(task=task, implementation=impl, batch_size=args.batch_size,
-                dtype=args.dtype,
-                images_per_s=args.batch_size / timing['seconds_per_call'],
-                seconds_per_batch=timing['seconds_per_call'],
-                peak_memory_mib=timing['peak_memory_mib'])
+def record_row(task: str, impl: str, timing: dict, args,
+               flops_per_image: float) -> dict:
+    images_per_s = args.batch_size / timing['seconds_per_call']
+    row = dict(task=task, implementation=impl, batch_size=args.batch_size,
+               dtype=args.dtype, images_per_s=images_per_s,
+               seconds_per_batch=timing['seconds_per_call'],
+               peak_memory_mib=timing['peak_memory_mib'])
+    if task == 'onestep':  # one network call per image
+        row['tflops'] = images_per_s * flops_per_image / 1e12
+    return row
 
 
 def runs(model, args):
     """``(task, implementation, callable)`` for every measurement."""
     impls = [('mmcm', model)]
     if args.compare:
-        impls.append(('diffusers', with_diffusers_unet(model, args.dtype)))
+        impls.append(('diffusers', with_diffusers_unet(model, args)))
     for sampler in args.samplers:
         for name, m in impls:
             yield sampler, name, sampling_run(m, sampler, args)
@@ -184,7 +200,8 @@ def runs(model, args):
 
 def print_table(rows: list) -> None:
     print(f'{"task":<18} {"impl":<10} {"batch":>5} {"images/s":>10} '
-          f'{"s/batch":>9} {"peak MiB":>9} {"speed x":>8} {"memory x":>9}')
+          f'{"s/batch":>9} {"peak MiB":>9} {"TFLOP/s":>8} {"speed x":>8} '
+          f'{"memory x":>9}')
     baseline = {}
     for row in rows:
         key = row['task']
@@ -196,10 +213,12 @@ def print_table(rows: list) -> None:
             speed = f'{ref["images_per_s"] / row["images_per_s"]:.2f}'
             memory = (f'{ref["peak_memory_mib"] / row["peak_memory_mib"]:.2f}'
                       if row['peak_memory_mib'] > 0 else '')
+        tflops = f'{row["tflops"]:.3f}' if 'tflops' in row else ''
         print(f'{key:<18} {row["implementation"]:<10} '
               f'{row["batch_size"]:>5} {row["images_per_s"]:>10.2f} '
               f'{row["seconds_per_batch"]:>9.3f} '
-              f'{row["peak_memory_mib"]:>9.1f} {speed:>8} {memory:>9}')
+              f'{row["peak_memory_mib"]:>9.1f} {tflops:>8} {speed:>8} '
+              f'{memory:>9}')
 
 
 def add_ratios(rows: list) -> list:
@@ -220,19 +239,36 @@ def add_ratios(rows: list) -> list:
     return ratios
 
 
+def device_peak(args, precision: str):
+    if args.peak_tflops:
+        return args.peak_tflops
+    if torch.device(args.device).type != 'cuda':
+        return None
+    return peak_tflops(torch.cuda.get_device_name(args.device), precision)
+
+
 def main(argv=None) -> dict:
     args = parse_args(argv)
     model = init_model(args.config, args.checkpoint, device=args.device,
                        dtype=args.dtype, cfg_options=args.cfg_options)
+    precision = args.autocast or args.dtype
+    flops = forward_flops(model.unet, args.device)
     record = dict(config=osp.relpath(args.config), dtype=args.dtype,
+                  precision=precision, speed_options=speed_options(args),
                   parameters=sum(p.numel() for p in model.unet.parameters()),
+                  gflops_per_image=flops / 1e9,
+                  peak_tflops=device_peak(args, precision),
                   environment=environment(args.device), results=[])
     print(json.dumps(record['environment']))
+    model.unet.accelerate(**speed_options(args))
     for task, impl, run in runs(model, args):
         timing = measure(run, args.device, args.warmup, args.iters)
-        record['results'].append(record_row(task, impl, timing, args))
+        record['results'].append(
+            record_row(task, impl, timing, args, flops))
     print_table(record['results'])
     record['ratios'] = add_ratios(record['results'])
+    record['targets'] = check_targets(record)
+    print_targets(record['targets'])
     if args.out:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         with open(args.out, 'w', encoding='utf-8') as f:

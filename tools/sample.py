@@ -25,7 +25,7 @@ with warnings.catch_warnings():
     from mmcm.apis.inference import DTYPES
 from mmcm.models.schedulers import GENERATOR_NAMES, SAMPLERS
 from mmcm.utils import get_logger
-from mmcm.utils.cli import int_list
+from mmcm.utils.cli import add_speed_arguments, int_list, speed_options
 from mmcm.visualization import save_image_grid
 
 
@@ -58,6 +58,7 @@ def parse_args(argv=None):
     parser.add_argument('--grid-size', type=int, default=64,
                         help='at most this many images in the grid')
     parser.add_argument('--no-progress', action='store_true')
+    add_speed_arguments(parser)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
     return parser.parse_args(argv)
@@ -84,6 +85,7 @@ def main(argv=None) -> int:
     try:
         model = init_model(args.config, args.checkpoint, device=args.device,
                            dtype=args.dtype, cfg_options=args.cfg_options)
+        model.sampling_network().accelerate(**speed_options(args))
         images, labels = generate_samples(
             model, args.num_samples, args.batch_size,
             class_labels=args.class_labels,

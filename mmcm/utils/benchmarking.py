@@ -6,6 +6,8 @@ from typing import Callable
 
 import torch
 
+from mmcm.models.unets.acceleration import Accelerable
+
 
 def synchronize(device) -> None:
     if torch.device(device).type == 'cuda':
@@ -73,9 +75,10 @@ def measure(fn: Callable[[], None], device, warmup: int = 1,
     return dict(seconds_per_call=seconds, peak_memory_mib=memory.peak_mib)
 
 
-class DiffusersUNet(torch.nn.Module):
+class DiffusersUNet(Accelerable, torch.nn.Module):
     """A diffusers ``UNet2DModel`` behind the ADM call ``F(x, t, y)``, so
-    the same samplers and trainers drive both implementations."""
+    the same samplers, trainers and speed options drive both
+    implementations."""
 
     def __init__(self, unet):
         super().__init__()
@@ -85,8 +88,10 @@ class DiffusersUNet(torch.nn.Module):
         self.in_channels = unet.config.in_channels
 
     def forward(self, x, timesteps, y=None):
-        out = self.unet(x.to(self.unet.dtype), timesteps, class_labels=y)
-        return out.sample.to(x.dtype)
+        with self.fast_forward_context(x):
+            out = self.unet(self.to_memory_format(x.to(self.unet.dtype)),
+                            timesteps, class_labels=y)
+        return out.sample.to(x.dtype).contiguous()
 
 
 def diffusers_copy(adm_unet) -> DiffusersUNet:

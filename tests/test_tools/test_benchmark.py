@@ -2,6 +2,8 @@ import json
 import os.path as osp
 import sys
 
+import pytest
+
 from ..conftest import REPO
 
 sys.path.insert(0, osp.join(REPO, 'tools'))
@@ -57,3 +59,68 @@ def test_diffusers_copy_computes_the_same_network(tiny_config):
     y = torch.tensor([0, 3])
     torch.testing.assert_close(twin(x, t, y), model.unet(x, t, y),
                                atol=1e-4, rtol=0)
+
+
+def test_speed_options_apply_to_both_implementations(tiny_config):
+    record = benchmark.main([tiny_config, '--batch-size', '2', '--iters',
+                             '1', '--warmup', '0', '--samplers', 'onestep',
+                             '--compare', 'diffusers', '--channels-last',
+                             '--autocast', 'bf16'])
+    assert record['precision'] == 'bf16'
+    assert record['speed_options']['channels_last']
+    for row in record['results']:
+        expected = row['images_per_s'] * record['gflops_per_image'] / 1e3
+        assert row['tflops'] == pytest.approx(expected)
+    # the ratio rows exist, and no CPU fp32 target applies to bf16
+    assert [c['target'] for c in record['targets']] == [
+        'onestep peak memory vs diffusers']
+
+
+@pytest.mark.parametrize('config,params,gflops', [
+    ('cd-lpips_adm-unet_2step_imagenet-64x64.py', 295.9e6, 219.3),
+    ('cd-lpips_adm-unet_2step_lsun-bedroom-256x256.py', 526.3e6, 2238.7),
+])
+def test_forward_flops_of_the_official_architectures(config, params,
+                                                      gflops):
+    import torch
+    from mmengine import Config
+
+    from mmcm.registry import MODELS
+    from mmcm.utils import register_all_modules
+    from mmcm.utils.benchmark_targets import forward_flops
+    register_all_modules()
+    cfg = Config.fromfile(osp.join(REPO, 'configs/consistency_models',
+                                   config))
+    with torch.device('meta'):
+        unet = MODELS.build(cfg.model.unet)
+    assert sum(p.numel() for p in unet.parameters()) == pytest.approx(
+        params, rel=1e-3)
+    assert forward_flops(unet, 'meta') / 1e9 == pytest.approx(gflops,
+                                                              rel=1e-3)
+
+
+def test_targets_say_by_how_much_they_are_missed(capsys):
+    from mmcm.utils.benchmark_targets import (check_targets, peak_tflops,
+                                              print_targets)
+    assert peak_tflops('NVIDIA H100 80GB HBM3', 'bf16') == 989.4
+    assert peak_tflops('NVIDIA H100 PCIe', 'bf16') == 756.0
+    assert peak_tflops('Tesla T4', 'bf16') is None
+    cpu = dict(environment=dict(device='cpu'), precision='fp32',
+               ratios=[dict(task='onestep', speed_ratio=1.2,
+                            memory_ratio=0.9)], results=[])
+    speed, memory = check_targets(cpu)
+    assert not speed['met'] and speed['shortfall'] == pytest.approx(0.2)
+    assert memory['met'] and memory['shortfall'] == 0
+    gpu = dict(environment=dict(device='cuda:0'), precision='bf16',
+               peak_tflops=1000.0,
+               ratios=[dict(task='train-cd-lpips', speed_ratio=1.43,
+                            memory_ratio=1.1)],
+               results=[dict(task='onestep', implementation='mmcm',
+                             tflops=400.0)])
+    train, memory, peak = check_targets(gpu)
+    assert train['met'] and train['wanted'] == 1.3
+    assert memory['shortfall'] == pytest.approx(0.1)
+    assert peak['measured'] == 0.4
+    assert peak['shortfall'] == pytest.approx(0.2)
+    print_targets([speed, peak])
+    assert 'missed by 20%' in capsys.readouterr().out

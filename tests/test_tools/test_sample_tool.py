@@ -83,6 +83,7 @@ def test_edm_heun_and_euler(tiny_checkpoint, tmp_path):
     (['--class-labels', '12'], r'class labels must lie in \[0, 9\]'),
     (['--class-labels', '1,2,3'], 'got 3 class labels for 2 samples'),
     (['--sampler', 'multistep', '--ts', '5,3'], 'strictly ascending'),
+    (['--cuda-graphs'], 'needs the network on a CUDA device'),
 ])
 def test_bad_options_are_one_line_errors(tiny_config, tiny_checkpoint,
                                          tmp_path, capsys, extra, message):
@@ -97,3 +98,13 @@ def test_missing_checkpoint_is_one_line_error(tiny_config, tmp_path, capsys):
     assert run(tiny_config, str(tmp_path / 'none.pt'), tmp_path) == 1
     assert capsys.readouterr().err.strip() == \
         f'error: checkpoint not found: {tmp_path / "none.pt"}'
+
+
+def test_speed_options_keep_the_samples(tiny_config, tiny_checkpoint,
+                                        tmp_path):
+    plain, fast = tmp_path / 'plain', tmp_path / 'fast'
+    for out, extra in ((plain, []), (fast, ['--channels-last'])):
+        assert run(tiny_config, tiny_checkpoint, out, '--num-samples', '4',
+                   '--seed', '3', *extra) == 0
+    assert_same_images(load(fast, '4x32x32x3')['arr_0'],
+                       load(plain, '4x32x32x3')['arr_0'])

@@ -1,4 +1,8 @@
+from .acceleration import AUTOCAST_DTYPES, Accelerable
 from .adm_unet import ADMUNet, default_channel_mult
 from .mlp_mixer import MLPMixer
 
-__all__ = ['ADMUNet', 'MLPMixer', 'default_channel_mult']
+__all__ = [
+    'ADMUNet', 'MLPMixer', 'default_channel_mult', 'Accelerable',
+    'AUTOCAST_DTYPES'
+]

@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from mmcm.registry import MODELS
+from .acceleration import Accelerable
 from .blocks import (AttentionBlock, Downsample, GroupNorm32, ResBlock,
                      TimestepEmbedSequential, Upsample, timestep_embedding,
                      zero_module)
@@ -28,7 +29,7 @@ def default_channel_mult(image_size: int) -> tuple:
 
 
 @MODELS.register_module()
-class ADMUNet(nn.Module):
+class ADMUNet(Accelerable, nn.Module):
     """ADM UNet whose ``state_dict`` matches OpenAI's ``cm/unet.py`` exactly.
 
     Args:
@@ -59,6 +60,9 @@ class ADMUNet(nn.Module):
             ``'consistency'`` (``out``) or ``'diffusion'``.
         pixel_norm: PixelNorm on the adaptive GroupNorm scale and shift
             (needs ``use_scale_shift_norm``; sCM's network).
+
+    :meth:`accelerate` switches on the sampling speed options
+    (channels-last, autocast, ``torch.compile``, CUDA graphs).
     """
 
     HEADS = ('consistency', 'diffusion')
@@ -226,6 +230,13 @@ class ADMUNet(nn.Module):
         if (y is not None) != (self.num_classes is not None):
             raise ValueError('class labels must be given if and only if the '
                              'model is class-conditional')
+        with self.fast_forward_context(x):
+            out = self._predict(self.to_memory_format(x), timesteps, y,
+                                head)
+        return out.type(x.dtype).contiguous()
+
+    def _predict(self, x, timesteps, y, head):
+        """The forward pass proper (inside the speed-option context)."""
         emb = self.time_embed(timestep_embedding(timesteps,
                                                  self.model_channels))
         if y is not None:

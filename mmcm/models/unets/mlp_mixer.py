@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from mmcm.registry import MODELS
+from .acceleration import Accelerable
 from .blocks import timestep_embedding, zero_module
 
 
@@ -51,7 +52,7 @@ class MixerBlock(nn.Module):
 
 
 @MODELS.register_module()
-class MLPMixer(nn.Module):
+class MLPMixer(Accelerable, nn.Module):
     """MLP-Mixer network ``F(x, c_noise, y)`` for small images.
 
     Args:
@@ -118,6 +119,12 @@ class MLPMixer(nn.Module):
         if (y is not None) != (self.num_classes is not None):
             raise ValueError('class labels must be given if and only if the '
                              'model is class-conditional')
+        with self.fast_forward_context(x):
+            out = self._predict(self.to_memory_format(x), timesteps, y)
+        return out.type(x.dtype).contiguous()
+
+    def _predict(self, x, timesteps, y):
+        """The forward pass proper (inside the speed-option context)."""
         emb = self.time_embed(timestep_embedding(timesteps, self.hidden_dim))
         if y is not None:
             emb = emb + self.label_emb(y)
@@ -128,7 +135,7 @@ class MLPMixer(nn.Module):
             h = block(h, emb_torso)
         shift, scale = self.adaln_out(nn.functional.silu(emb)).chunk(2, 1)
         h = modulate(self.norm_out(h.float()), shift, scale)
-        return self.unpatchify(self.to_pixels(h)).type(x.dtype)
+        return self.unpatchify(self.to_pixels(h))
 
     def unpatchify(self, tokens: torch.Tensor) -> torch.Tensor:
         """``(N, L, p*p*C)`` patch predictions to ``(N, C, H, W)``."""
