@@ -12,8 +12,8 @@ The sampling speed options (--channels-last, --autocast, --compile,
 --cuda-graphs) apply to both implementations alike. Prints the environment,
 a table (one-step rows with the achieved TFLOP/s), the targets of
 ``mmcm.utils.benchmark_targets`` that apply and by how much each is missed,
-and writes a JSON record with --out. Weights are random unless a checkpoint is given: speed does not depend on
-their values.
+and writes a JSON record with --out. Weights are random unless a checkpoint
+is given: speed does not depend on their values.
 
 Example:
     python tools/benchmark.py \
