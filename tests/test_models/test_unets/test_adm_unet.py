@@ -125,6 +125,28 @@ def test_gradient_checkpointing_keeps_gradients():
     assert torch.allclose(grads[0], grads[1], atol=1e-6)
 
 
+def saved_activation_bytes(unet, x, t, y) -> int:
+    """Bytes autograd keeps for the backward pass of one forward."""
+    total = [0]
+
+    def pack(tensor):
+        total[0] += tensor.numel() * tensor.element_size()
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        unet(x, t, y).square().mean().backward()
+    return total[0]
+
+
+def test_gradient_checkpointing_keeps_fewer_activations():
+    x, t = torch.randn(4, 3, 16, 16), torch.tensor([1., 2., 3., 4.])
+    y = torch.tensor([1, 2, 1, 2])
+    saved = [saved_activation_bytes(
+        tiny_unet(use_checkpoint=flag, dropout=0.0).train(), x, t, y)
+        for flag in (False, True)]
+    assert saved[1] < 0.5 * saved[0]
+
+
 def test_labels_required_iff_conditional():
     unet = tiny_unet()
     x, t = torch.randn(1, 3, 16, 16), torch.tensor([1.])
