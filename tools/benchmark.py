@@ -196,6 +196,7 @@ def runs(model, args):
                     swap_in_diffusers(trainer, args)
                 yield (f'train-{kind}-{distance}', name,
                        training_run(trainer.train(), args))
+                del trainer  # one trainer (several network copies) at a time
 
 
 def print_table(rows: list) -> None:
@@ -265,6 +266,7 @@ def main(argv=None) -> dict:
         timing = measure(run, args.device, args.warmup, args.iters)
         record['results'].append(
             record_row(task, impl, timing, args, flops))
+        del run
     print_table(record['results'])
     record['ratios'] = add_ratios(record['results'])
     record['targets'] = check_targets(record)

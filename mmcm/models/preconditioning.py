@@ -114,14 +114,17 @@ class TrigFlowPreconditioner(Preconditioner):
     Lu & Song (2024), Eq. (6), with ``x_t = cos(t) x``: this is EDM's
     preconditioning with ``c_out`` negated (``c_skip = cos^2 t``,
     ``c_out = -sigma_d sin t``, ``c_in = cos(t) / sigma_d``) and the noise
-    input ``time_scale * t`` (ADM's sinusoidal embedding of ``1000 t``).
+    input ``time_scale * t``: by default sCM's identity transformation
+    ``c_noise(t) = t`` (Section 4.1). ``time_scale=1000`` (ADM's embedding
+    of ``1000 t``) oscillates so fast in ``t`` that ``dF/dt`` reaches the
+    hundreds; sCD on the digits turned to noise with it and learned with 1.
     Both sCM consistency models and TrigFlow diffusion models (whose
     ``x_0`` estimate is the same expression) sample through it with the
     usual samplers. No ``sigma_min`` shift: ``f(x, 0) = x``.
     """
 
     def __init__(self, sigma_data: float = 0.5, sigma_min: float = 0.002,
-                 time_scale: float = 1000.0):
+                 time_scale: float = 1.0):
         super().__init__(sigma_data, sigma_min)
         self.time_scale = time_scale
 

@@ -15,7 +15,7 @@ class LogVarianceHead(nn.Module):
     linear layer on a sinusoidal embedding of ``time_scale * t`` (starts at
     ``u = 0``, i.e. unit weights)."""
 
-    def __init__(self, dim: int = 128, time_scale: float = 1000.0):
+    def __init__(self, dim: int = 128, time_scale: float = 1.0):
         super().__init__()
         self.dim, self.time_scale = dim, time_scale
         self.linear = nn.Linear(dim, 1)

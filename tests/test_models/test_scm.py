@@ -52,7 +52,10 @@ def test_trigflow_preconditioner_by_hand():
     assert precond(network, x, sigma).item() == pytest.approx(expected)
     x_in, c_noise = calls[0]
     assert x_in.item() == pytest.approx(x_t / 0.5)
-    assert c_noise.item() == pytest.approx(1000 * t)
+    assert c_noise.item() == pytest.approx(t)  # c_noise(t) = t
+    scaled = TrigFlowPreconditioner(sigma_data=0.5, time_scale=1000.0)
+    scaled(network, x, sigma)
+    assert calls[-1][1].item() == pytest.approx(1000 * t)
     # f(x, 0) = x: no noise, no change.
     assert precond(network, x, torch.tensor([0.0])).item() == 2.0
 

@@ -17,7 +17,8 @@ max_iters = 400000
 model = dict(
     type='TrigFlowTrainer',
     unet=dict(pixel_norm=True, dropout=0.2),
-    preconditioner=dict(type='TrigFlowPreconditioner', time_scale=1000.0),
+    # c_noise(t) = t: with 1000 t, sCD on the digits turned to noise
+    preconditioner=dict(type='TrigFlowPreconditioner', time_scale=1.0),
     objective=dict(
         type='SCMObjective',
         p_mean=-1.0,

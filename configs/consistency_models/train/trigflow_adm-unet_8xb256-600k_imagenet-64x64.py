@@ -17,7 +17,8 @@ max_iters = 600000
 model = dict(
     type='TrigFlowTrainer',
     unet=dict(dropout=0.1, pixel_norm=True),
-    preconditioner=dict(type='TrigFlowPreconditioner', time_scale=1000.0),
+    # c_noise(t) = t: with 1000 t, sCD on the digits turned to noise
+    preconditioner=dict(type='TrigFlowPreconditioner', time_scale=1.0),
     objective=dict(type='TrigFlowObjective', p_mean=-1.0, p_std=1.4),
     adaptive_weighting=True,
     ema_decays=(0.999, 0.9999, 0.9999432189950708),
