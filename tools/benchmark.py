@@ -240,6 +240,14 @@ def add_ratios(rows: list) -> list:
     return ratios
 
 
+def meta_network(model):
+    """``model``'s network built on the meta device: shapes, no storage,
+    so counting its FLOPs costs no forward pass."""
+    from mmcm.registry import MODELS
+    with torch.device('meta'):
+        return MODELS.build(model.cfg.model.unet)
+
+
 def device_peak(args, precision: str):
     if args.peak_tflops:
         return args.peak_tflops
@@ -253,7 +261,7 @@ def main(argv=None) -> dict:
     model = init_model(args.config, args.checkpoint, device=args.device,
                        dtype=args.dtype, cfg_options=args.cfg_options)
     precision = args.autocast or args.dtype
-    flops = forward_flops(model.unet, args.device)
+    flops = forward_flops(meta_network(model), 'meta')
     record = dict(config=osp.relpath(args.config), dtype=args.dtype,
                   precision=precision, speed_options=speed_options(args),
                   parameters=sum(p.numel() for p in model.unet.parameters()),
