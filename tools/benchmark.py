@@ -9,8 +9,10 @@ place of the ADM UNet, and the mmcm / diffusers ratios are printed. With
 optimizer, target and EMA updates) with each ``--distances`` entry (l2,
 lpips; LPIPS with an untrained VGG trunk: same compute as the real one).
 The sampling speed options (--channels-last, --autocast, --compile,
---cuda-graphs) apply to both implementations alike. Prints the environment,
-a table (one-step rows with the achieved TFLOP/s), the targets of
+--cuda-graphs) apply to both implementations alike; --winograd is mmcm's
+own convolution path (diffusers has none), so diffusers keeps PyTorch's.
+Prints the environment, a table (one-step rows with the achieved TFLOP/s),
+the targets of
 ``mmcm.utils.benchmark_targets`` that apply and by how much each is missed,
 and writes a JSON record with --out. Weights are random unless a checkpoint
 is given: speed does not depend on their values.
@@ -37,6 +39,7 @@ with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
     from mmcm.apis import init_model
     from mmcm.apis.inference import DTYPES
+from mmcm.models.unets import winograd_kernel_bytes
 from mmcm.utils.benchmark_targets import (check_targets, forward_flops,
                                           peak_tflops, print_targets)
 from mmcm.utils.benchmarking import diffusers_copy, measure
@@ -87,12 +90,13 @@ def environment(device: str) -> dict:
 
 def with_diffusers_unet(model, args):
     """A copy of ``model`` whose network is diffusers' ``UNet2DModel``,
-    with the same speed options."""
+    with the same speed options but PyTorch's own convolutions."""
     clone = copy.copy(model)
     clone._modules = dict(model._modules)  # do not replace model's own
     device = next(model.unet.parameters()).device
     unet = diffusers_copy(model.unet).to(device, DTYPES[args.dtype]).eval()
-    clone.unet = unet.accelerate(**speed_options(args))
+    options = dict(speed_options(args), winograd=False)
+    clone.unet = unet.accelerate(**options)
     return clone
 
 
@@ -240,6 +244,18 @@ def add_ratios(rows: list) -> list:
     return ratios
 
 
+def note_winograd(record: dict, network) -> None:
+    """Record and print the memory the Winograd kernels hold beside the
+    weights (resident from the first call, so not in the peaks above)."""
+    kernels = winograd_kernel_bytes(network)
+    if not kernels:
+        return
+    weights = sum(p.numel() * p.element_size() for p in network.parameters())
+    record['winograd_kernel_mib'] = kernels / 2**20
+    print(f'mmcm --winograd keeps {kernels / 2**20:.0f} MiB of transformed '
+          f'kernels beside {weights / 2**20:.0f} MiB of weights')
+
+
 def meta_network(model):
     """``model``'s network built on the meta device: shapes, no storage,
     so counting its FLOPs costs no forward pass."""
@@ -276,6 +292,7 @@ def main(argv=None) -> dict:
             record_row(task, impl, timing, args, flops))
         del run
     print_table(record['results'])
+    note_winograd(record, model.unet)
     record['ratios'] = add_ratios(record['results'])
     record['targets'] = check_targets(record)
     print_targets(record['targets'])

@@ -23,9 +23,12 @@ def add_speed_arguments(parser: argparse.ArgumentParser) -> None:
                        help='torch.compile the network (first call slow)')
     group.add_argument('--cuda-graphs', action='store_true',
                        help='compile and replay CUDA graphs (GPU only)')
+    group.add_argument('--winograd', action='store_true',
+                       help='Winograd 3x3 convolutions (CPU float32)')
 
 
 def speed_options(args: argparse.Namespace) -> dict:
     """The ``accelerate`` keywords of parsed :func:`add_speed_arguments`."""
     return dict(channels_last=args.channels_last, autocast=args.autocast,
-                compile=args.compile, cuda_graphs=args.cuda_graphs)
+                compile=args.compile, cuda_graphs=args.cuda_graphs,
+                winograd=args.winograd)

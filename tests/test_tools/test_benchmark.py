@@ -76,6 +76,23 @@ def test_speed_options_apply_to_both_implementations(tiny_config):
         'onestep peak memory vs diffusers']
 
 
+def test_winograd_is_mmcm_only_and_its_kernels_are_counted(tiny_config):
+    from mmcm.apis import init_model
+    from mmcm.models.unets import WinogradConv2d
+    record = benchmark.main([tiny_config, '--batch-size', '2', '--iters',
+                             '1', '--warmup', '0', '--samplers', 'onestep',
+                             '--compare', 'diffusers', '--winograd'])
+    assert record['speed_options']['winograd']
+    assert record['winograd_kernel_mib'] > 0
+    model = init_model(tiny_config)
+    model.unet.accelerate(winograd=True)
+    twin = benchmark.with_diffusers_unet(model, benchmark.parse_args(
+        [tiny_config, '--winograd']))
+    assert any(isinstance(m, WinogradConv2d) for m in model.unet.modules())
+    assert not any(isinstance(m, WinogradConv2d)
+                   for m in twin.unet.modules())
+
+
 @pytest.mark.parametrize('config,params,gflops', [
     ('cd-lpips_adm-unet_2step_imagenet-64x64.py', 295.9e6, 219.3),
     ('cd-lpips_adm-unet_2step_lsun-bedroom-256x256.py', 526.3e6, 2238.7),

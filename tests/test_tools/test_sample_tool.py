@@ -100,10 +100,11 @@ def test_missing_checkpoint_is_one_line_error(tiny_config, tmp_path, capsys):
         f'error: checkpoint not found: {tmp_path / "none.pt"}'
 
 
+@pytest.mark.parametrize('option', ['--channels-last', '--winograd'])
 def test_speed_options_keep_the_samples(tiny_config, tiny_checkpoint,
-                                        tmp_path):
+                                        tmp_path, option):
     plain, fast = tmp_path / 'plain', tmp_path / 'fast'
-    for out, extra in ((plain, []), (fast, ['--channels-last'])):
+    for out, extra in ((plain, []), (fast, [option])):
         assert run(tiny_config, tiny_checkpoint, out, '--num-samples', '4',
                    '--seed', '3', *extra) == 0
     assert_same_images(load(fast, '4x32x32x3')['arr_0'],

@@ -1,8 +1,11 @@
 from .acceleration import AUTOCAST_DTYPES, Accelerable
 from .adm_unet import ADMUNet, default_channel_mult
 from .mlp_mixer import MLPMixer
+from .winograd import (WinogradConv2d, use_winograd,
+                       winograd_kernel_bytes)
 
 __all__ = [
     'ADMUNet', 'MLPMixer', 'default_channel_mult', 'Accelerable',
-    'AUTOCAST_DTYPES'
+    'AUTOCAST_DTYPES', 'WinogradConv2d', 'use_winograd',
+    'winograd_kernel_bytes'
 ]

@@ -2,7 +2,7 @@
 
 A network that mixes in :class:`Accelerable` and runs its forward pass
 inside :meth:`Accelerable.fast_forward_context` (on an input passed through
-:meth:`Accelerable.to_memory_format`) gets four switches:
+:meth:`Accelerable.to_memory_format`) gets five switches:
 
 - ``channels_last``: weights and activations in NHWC layout, the layout
   cuDNN's and oneDNN's convolutions run natively (no reorders);
@@ -12,7 +12,10 @@ inside :meth:`Accelerable.fast_forward_context` (on an input passed through
   keeps its keys), which fuses GroupNorm + SiLU and the other pointwise
   chains into single kernels;
 - ``cuda_graphs``: compile with ``mode='reduce-overhead'``, which captures
-  each fixed-shape call as a CUDA graph (GPU only).
+  each fixed-shape call as a CUDA graph (GPU only);
+- ``winograd``: 3x3 convolutions through Winograd F(4x4, 3x3) / F(2x2, 3x3)
+  in CPU float32 inference (:mod:`.winograd`), 2-4x fewer multiplications
+  for transformed kernels kept beside the weights.
 
 All of them keep the parameters, so checkpoints load and save as before.
 """
@@ -20,6 +23,8 @@ import contextlib
 from typing import Optional
 
 import torch
+
+from .winograd import use_winograd
 
 AUTOCAST_DTYPES = {'fp16': torch.float16, 'bf16': torch.bfloat16}
 
@@ -32,7 +37,7 @@ class Accelerable:
 
     def accelerate(self, channels_last: bool = False,
                    autocast: Optional[str] = None, compile: bool = False,
-                   cuda_graphs: bool = False):
+                   cuda_graphs: bool = False, winograd: bool = False):
         """Switch the speed options on; returns ``self``."""
         if autocast is not None and autocast not in AUTOCAST_DTYPES:
             raise ValueError(f'autocast must be one of '
@@ -40,6 +45,9 @@ class Accelerable:
         if cuda_graphs and not self._on_cuda():
             raise ValueError('cuda_graphs needs the network on a CUDA '
                              'device; move it there first')
+        if winograd:
+            self._check_winograd(autocast, compile or cuda_graphs)
+            use_winograd(self)
         if channels_last:
             self.to(memory_format=torch.channels_last)
             self.memory_format = torch.channels_last
@@ -48,6 +56,14 @@ class Accelerable:
             self.compile(dynamic=False,
                          mode='reduce-overhead' if cuda_graphs else None)
         return self
+
+    def _check_winograd(self, autocast, compile) -> None:
+        if self._on_cuda():
+            raise ValueError('winograd is a CPU path; on CUDA, cuDNN picks '
+                             'its own convolution algorithms')
+        if autocast or compile:
+            raise ValueError('winograd runs eager float32 convolutions; it '
+                             'does not combine with autocast or compile')
 
     def _on_cuda(self) -> bool:
         return any(p.is_cuda for p in self.parameters())
