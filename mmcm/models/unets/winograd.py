@@ -61,11 +61,18 @@ BAND_ELEMENTS = 2**21
 
 
 @functools.lru_cache(maxsize=None)
-def _kron(m: int, which: int, dtype: torch.dtype) -> torch.Tensor:
-    """``kron(T, T)`` of transform ``which`` (0: B^T, 2: A^T), which maps a
-    flattened tile ``d`` to the flattened ``T d T^T``."""
-    t = torch.tensor(TRANSFORMS[m][which], dtype=torch.float64)
-    return torch.kron(t, t).to(dtype)
+def _matrix(m: int, which: int, dtype: torch.dtype) -> torch.Tensor:
+    return torch.tensor(TRANSFORMS[m][which], dtype=dtype)
+
+
+def _transform_tiles(tiles: torch.Tensor, matrix: torch.Tensor):
+    """``T d T^T`` for every flattened tile ``d`` (a column of ``tiles``,
+    ``(a * a, N)``), as ``(b * b, N)`` for a ``b x a`` matrix ``T``: two
+    passes of 6-term sums instead of one of 36."""
+    b, a = matrix.shape
+    n = tiles.shape[1]
+    rows_done = torch.matmul(matrix, tiles.view(a, a, n))  # d T^T
+    return (matrix @ rows_done.view(a, b * n)).view(b * b, n)
 
 
 def _padded_nhwc(x: torch.Tensor, m: int) -> torch.Tensor:
@@ -90,9 +97,10 @@ def _band_outputs(band: torch.Tensor, kernel: torch.Tensor,
     tiles = band.unfold(1, a, m).unfold(2, a, m)  # n rows cols c a a
     rows, cols = tiles.shape[1:3]
     tiles = tiles.permute(4, 5, 0, 1, 2, 3).reshape(a * a, -1)
-    out = _kron(m, 0, tiles.dtype) @ tiles  # B^T d B
+    out = _transform_tiles(tiles, _matrix(m, 0, tiles.dtype))  # B^T d B
     out = torch.bmm(out.view(a * a, -1, c), kernel)  # (.) G g G^T
-    out = _kron(m, 2, out.dtype) @ out.view(a * a, -1)  # A^T M A
+    out = _transform_tiles(out.view(a * a, -1),
+                           _matrix(m, 2, out.dtype))  # A^T M A
     return out.view(m, m, n, rows, cols, -1)
 
 
