@@ -1,6 +1,5 @@
 """Timing and peak-memory helpers shared by the benchmark tools."""
 import os
-import threading
 import time
 from typing import Callable
 
@@ -14,64 +13,79 @@ def synchronize(device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _rss_bytes() -> int:
-    with open('/proc/self/statm', encoding='ascii') as f:
-        return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+def _allocation_totals(nodes, totals: list) -> list:
+    """``(time, running total)`` of every CPU allocation event in a
+    profiler event tree."""
+    from torch._C._profiler import _EventType
+    for node in nodes:
+        fields = node.extra_fields
+        if (node.tag == _EventType.Allocation
+                and fields.device.type == 'cpu'):
+            totals.append((node.start_time_ns, fields.total_allocated,
+                           fields.alloc_size))
+        _allocation_totals(node.children, totals)
+    return totals
 
 
 class PeakMemory:
-    """Peak memory of a block above its starting point, in MiB.
+    """Peak of torch's allocations in a block above its start, in MiB.
 
-    CUDA: ``torch.cuda.max_memory_allocated`` after a reset (exact, torch's
-    allocations only). CPU: the process's resident set sampled every
-    millisecond by a thread (an estimate that includes allocator caching).
+    CUDA: ``torch.cuda.max_memory_allocated`` after a reset. CPU: the
+    running total of the CPU allocator that torch's profiler records with
+    ``profile_memory=True``. Both count tensors exactly and miss buffers
+    that libraries allocate on their own (cuDNN workspaces aside, oneDNN
+    and MKL scratch on the CPU), alike for every implementation measured.
     """
 
     def __init__(self, device):
         self.device = torch.device(device)
         self.peak_mib = 0.0
-        self._stop = threading.Event()
 
     def __enter__(self) -> 'PeakMemory':
+        synchronize(self.device)
         if self.device.type == 'cuda':
-            torch.cuda.synchronize(self.device)
             torch.cuda.reset_peak_memory_stats(self.device)
             self._start = torch.cuda.memory_allocated(self.device)
-            return self
-        self._start = self._peak = _rss_bytes()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
+        else:
+            # no kineto start/stop lines (read when it first starts)
+            os.environ.setdefault('KINETO_LOG_LEVEL', '6')
+            self._profiler = torch.profiler.profile(
+                activities=[torch.profiler.ProfilerActivity.CPU],
+                profile_memory=True)
+            self._profiler.__enter__()
         return self
 
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            self._peak = max(self._peak, _rss_bytes())
-            time.sleep(0.001)
-
     def __exit__(self, *exc) -> None:
+        synchronize(self.device)
         if self.device.type == 'cuda':
-            torch.cuda.synchronize(self.device)
             peak = torch.cuda.max_memory_allocated(self.device)
-        else:
-            self._stop.set()
-            self._thread.join()
-            peak = max(self._peak, _rss_bytes())
-        self.peak_mib = (peak - self._start) / 2**20
+            self.peak_mib = (peak - self._start) / 2**20
+            return
+        self._profiler.__exit__(*exc)
+        tree = self._profiler.profiler.kineto_results.experimental_event_tree()
+        totals = sorted(_allocation_totals(tree, []))
+        if totals:
+            _, first_total, first_size = totals[0]
+            start = first_total - first_size
+            peak = max(total for _, total, _ in totals)
+            self.peak_mib = (peak - start) / 2**20
 
 
 def measure(fn: Callable[[], None], device, warmup: int = 1,
             iters: int = 3) -> dict:
-    """Seconds per call of ``fn`` after ``warmup`` calls, and peak memory
-    over the timed calls."""
+    """Seconds per call of ``fn`` after ``warmup`` calls, and the peak
+    memory of one more call (measured apart, so it costs the timing
+    nothing)."""
     for _ in range(warmup):
         fn()
     synchronize(device)
+    start = time.perf_counter()
+    for _ in range(iters):
+        fn()
+    synchronize(device)
+    seconds = (time.perf_counter() - start) / iters
     with PeakMemory(device) as memory:
-        start = time.perf_counter()
-        for _ in range(iters):
-            fn()
-        synchronize(device)
-        seconds = (time.perf_counter() - start) / iters
+        fn()
     return dict(seconds_per_call=seconds, peak_memory_mib=memory.peak_mib)
 
 

@@ -141,3 +141,20 @@ def test_targets_say_by_how_much_they_are_missed(capsys):
     assert peak['shortfall'] == pytest.approx(0.2)
     print_targets([speed, peak])
     assert 'missed by 20%' in capsys.readouterr().out
+
+
+def test_cpu_peak_memory_counts_torch_allocations_exactly():
+    import torch
+
+    from mmcm.utils.benchmarking import PeakMemory, measure
+    kept = torch.ones(2**20)  # allocated before: not counted
+    with PeakMemory('cpu') as memory:
+        freed = torch.empty(2**20)  # 4 MiB, the peak
+        del freed
+        small = torch.empty(2**18) * 2  # 1 MiB + 1 MiB after the free
+    assert memory.peak_mib == pytest.approx(4.0, abs=1e-3)
+    timing = measure(lambda: torch.empty(3 * 2**18).add_(1), 'cpu',
+                     warmup=0, iters=2)
+    assert timing['peak_memory_mib'] == pytest.approx(3.0, abs=1e-3)
+    assert timing['seconds_per_call'] > 0
+    del kept, small
