@@ -75,17 +75,20 @@ def _transform_tiles(tiles: torch.Tensor, matrix: torch.Tensor):
     return (matrix @ rows_done.view(a, b * n)).view(b * b, n)
 
 
-def _padded_nhwc(x: torch.Tensor, m: int) -> torch.Tensor:
-    """``x`` (N, C, H, W) as NHWC, zero-padded to whole ``m x m`` output
-    tiles plus the 3x3 kernel's border."""
+def _padded_band(x: torch.Tensor, top: int, bottom: int,
+                 m: int) -> torch.Tensor:
+    """Rows of ``x`` (N, C, H, W) under tile rows ``[top, bottom)`` as a
+    zero-padded NHWC band: the 3x3 kernel's border and whole tiles."""
     n, c, h, w = x.shape
-    rows, cols = -(-h // m), -(-w // m)
-    padded = x.new_empty(n, rows * m + 2, cols * m + 2, c)
-    for border in (padded[:, 0], padded[:, h + 1:], padded[:, :, 0],
-                   padded[:, :, w + 1:]):
+    first, height = top * m - 1, (bottom - top) * m + 2  # x row of row 0
+    band = x.new_empty(n, height, -(-w // m) * m + 2, c)
+    lo, hi = max(first, 0) - first, min(first + height, h) - first
+    for border in (band[:, :lo], band[:, hi:], band[:, :, 0],
+                   band[:, :, w + 1:]):
         border.zero_()
-    padded[:, 1:h + 1, 1:w + 1].copy_(x.permute(0, 2, 3, 1))
-    return padded
+    rows = x[:, :, first + lo:first + hi].permute(0, 2, 3, 1)
+    band[:, lo:hi, 1:w + 1].copy_(rows)
+    return band
 
 
 def _band_outputs(band: torch.Tensor, kernel: torch.Tensor,
@@ -114,13 +117,12 @@ def winograd_conv3x3(x: torch.Tensor, kernel: torch.Tensor, m: int,
     """
     n, c, h, w = x.shape
     a, rows, cols, channels = m + 2, -(-h // m), -(-w // m), kernel.shape[2]
-    padded = _padded_nhwc(x, m)
     result = x.new_empty(n, rows, m, cols, m, channels)
     per_row = a * a * n * cols * max(c, channels)
     step = max(1, BAND_ELEMENTS // per_row)
     for top in range(0, rows, step):
         bottom = min(rows, top + step)
-        out = _band_outputs(padded[:, top * m:bottom * m + 2], kernel, m)
+        out = _band_outputs(_padded_band(x, top, bottom, m), kernel, m)
         target = result[:, top:bottom].permute(2, 4, 0, 1, 3, 5)
         if bias is None:
             target.copy_(out)
