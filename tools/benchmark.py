@@ -4,7 +4,9 @@ Runs one-step and multistep sampling (or the samplers given) of a config's
 model at a batch size, dtype and device, after warm-up. With
 ``--compare diffusers`` every measurement is repeated, in the same process
 and on the same weights and inputs, with diffusers' ``UNet2DModel`` in
-place of the ADM UNet, and the mmcm / diffusers ratios are printed. With
+place of the ADM UNet (sampling calls of the two take turns, so a drifting
+machine speed hits both alike), and the mmcm / diffusers ratios are
+printed. With
 ``--train ct cd`` it also times a CT / CD training step (forward, backward,
 optimizer, target and EMA updates) with each ``--distances`` entry (l2,
 lpips; LPIPS with an untrained VGG trunk: same compute as the real one).
@@ -12,10 +14,9 @@ The sampling speed options (--channels-last, --autocast, --compile,
 --cuda-graphs) apply to both implementations alike; --winograd is mmcm's
 own convolution path (diffusers has none), so diffusers keeps PyTorch's.
 Prints the environment, a table (one-step rows with the achieved TFLOP/s),
-the targets of
-``mmcm.utils.benchmark_targets`` that apply and by how much each is missed,
-and writes a JSON record with --out. Weights are random unless a checkpoint
-is given: speed does not depend on their values.
+the targets of ``mmcm.utils.benchmark_targets`` that apply and by how much
+each is missed, and writes a JSON record with --out. Weights are random
+unless a checkpoint is given: speed does not depend on their values.
 
 Example:
     python tools/benchmark.py \
@@ -185,22 +186,24 @@ def record_row(task: str, impl: str, timing: dict, args,
 
 
 def runs(model, args):
-    """``(task, implementation, callable)`` for every measurement."""
+    """``(task, {implementation: callable})`` for every measurement: the
+    samplers of both implementations together (timed in turns), training
+    steps one implementation at a time (one trainer alive at a time)."""
     impls = [('mmcm', model)]
     if args.compare:
         impls.append(('diffusers', with_diffusers_unet(model, args)))
     for sampler in args.samplers:
-        for name, m in impls:
-            yield sampler, name, sampling_run(m, sampler, args)
+        yield sampler, {name: sampling_run(m, sampler, args)
+                        for name, m in impls}
     for kind in args.train:
         for distance in args.distances:
             for name, _ in impls:
                 trainer = build_trainer(model, kind, distance, args)
                 if name == 'diffusers':
                     swap_in_diffusers(trainer, args)
-                yield (f'train-{kind}-{distance}', name,
-                       training_run(trainer.train(), args))
-                del trainer  # one trainer (several network copies) at a time
+                yield (f'train-{kind}-{distance}',
+                       {name: training_run(trainer.train(), args)})
+                del trainer  # several network copies each
 
 
 def print_table(rows: list) -> None:
@@ -286,11 +289,12 @@ def main(argv=None) -> dict:
                   environment=environment(args.device), results=[])
     print(json.dumps(record['environment']))
     model.unet.accelerate(**speed_options(args))
-    for task, impl, run in runs(model, args):
-        timing = measure(run, args.device, args.warmup, args.iters)
-        record['results'].append(
-            record_row(task, impl, timing, args, flops))
-        del run
+    for task, impl_runs in runs(model, args):
+        timings = measure(impl_runs, args.device, args.warmup, args.iters)
+        del impl_runs  # frees a trainer before the next is built
+        for impl, timing in timings.items():
+            record['results'].append(
+                record_row(task, impl, timing, args, flops))
     print_table(record['results'])
     note_winograd(record, model.unet)
     record['ratios'] = add_ratios(record['results'])

@@ -1,7 +1,8 @@
 """Timing and peak-memory helpers shared by the benchmark tools."""
 import os
+import statistics
 import time
-from typing import Callable
+from typing import Callable, Dict
 
 import torch
 
@@ -71,22 +72,33 @@ class PeakMemory:
             self.peak_mib = (peak - start) / 2**20
 
 
-def measure(fn: Callable[[], None], device, warmup: int = 1,
-            iters: int = 3) -> dict:
-    """Seconds per call of ``fn`` after ``warmup`` calls, and the peak
-    memory of one more call (measured apart, so it costs the timing
-    nothing)."""
+def measure(fns: Dict[str, Callable[[], None]], device, warmup: int = 1,
+            iters: int = 3) -> Dict[str, dict]:
+    """Seconds per call of each of ``fns`` and its peak memory.
+
+    The calls take turns (a, b, a, b, ...), so the drift of a shared
+    machine's speed hits every entry alike: the median of ``iters`` timed
+    calls after ``warmup`` untimed ones. The peak memory comes from one
+    more call of each, apart, so it costs the timing nothing.
+    """
     for _ in range(warmup):
-        fn()
+        for fn in fns.values():
+            fn()
     synchronize(device)
-    start = time.perf_counter()
+    seconds = {name: [] for name in fns}
     for _ in range(iters):
-        fn()
-    synchronize(device)
-    seconds = (time.perf_counter() - start) / iters
-    with PeakMemory(device) as memory:
-        fn()
-    return dict(seconds_per_call=seconds, peak_memory_mib=memory.peak_mib)
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            synchronize(device)
+            seconds[name].append(time.perf_counter() - start)
+    results = {}
+    for name, fn in fns.items():
+        with PeakMemory(device) as memory:
+            fn()
+        results[name] = dict(seconds_per_call=statistics.median(seconds[name]),
+                             peak_memory_mib=memory.peak_mib)
+    return results
 
 
 class DiffusersUNet(Accelerable, torch.nn.Module):

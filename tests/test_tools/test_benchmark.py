@@ -153,8 +153,17 @@ def test_cpu_peak_memory_counts_torch_allocations_exactly():
         del freed
         small = torch.empty(2**18) * 2  # 1 MiB + 1 MiB after the free
     assert memory.peak_mib == pytest.approx(4.0, abs=1e-3)
-    timing = measure(lambda: torch.empty(3 * 2**18).add_(1), 'cpu',
-                     warmup=0, iters=2)
-    assert timing['peak_memory_mib'] == pytest.approx(3.0, abs=1e-3)
-    assert timing['seconds_per_call'] > 0
+    calls = []
+
+    def call(name, floats):
+        calls.append(name)
+        torch.empty(floats).add_(1)
+
+    timings = measure({'a': lambda: call('a', 3 * 2**18),
+                       'b': lambda: call('b', 2**18)}, 'cpu', warmup=1,
+                      iters=2)
+    assert ''.join(calls) == 'ab' * 4  # warm-up, two timed turns, memory
+    assert timings['a']['peak_memory_mib'] == pytest.approx(3.0, abs=1e-3)
+    assert timings['b']['peak_memory_mib'] == pytest.approx(1.0, abs=1e-3)
+    assert timings['a']['seconds_per_call'] > 0
     del kept, small
