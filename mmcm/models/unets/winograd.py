@@ -55,8 +55,8 @@ def transform_kernel(weight: torch.Tensor, m: int) -> torch.Tensor:
     return u.reshape(a * a, weight.shape[1], weight.shape[0]).to(weight)
 
 
-# Transformed values per band of tile rows (8 MiB in float32): the
-# temporaries stay below a few MiB whatever the map size.
+# Most transformed values one band of tile rows holds (8 MiB in float32),
+# so the temporaries do not grow with the map.
 BAND_ELEMENTS = 2**21
 
 

@@ -1,5 +1,6 @@
 import pytest
 import torch
+import torch.nn.functional as F
 from mmengine import Config
 
 from mmcm.models.unets import ADMUNet, MLPMixer
@@ -94,3 +95,31 @@ def test_compile_keeps_outputs_and_state_dict_keys():
                                rtol=1e-5)
     assert list(unet.state_dict()) == keys
     assert unet._compiled_call_impl is not None
+
+
+@pytest.mark.parametrize('dtype', [torch.bfloat16, torch.float16])
+def test_group_norm_takes_the_mixed_dtype_kernel_on_cpu(dtype):
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    from mmcm.models.unets.blocks import GroupNorm32
+
+    class Ops(TorchDispatchMode):
+        seen = []
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.seen.append(str(func))
+            return func(*args, **(kwargs or {}))
+
+    norm = GroupNorm32(64)
+    gen = torch.Generator().manual_seed(0)
+    for param in norm.parameters():
+        param.data.normal_(generator=gen)
+    x = (torch.randn(2, 64, 6, 6, generator=gen) * 3 + 1).to(dtype)
+    with torch.no_grad(), Ops():
+        out = norm(x)
+    assert out.dtype == dtype
+    assert not [op for op in Ops.seen if '_to_copy' in op]  # no casts
+    with torch.no_grad():
+        cast = F.group_norm(x.float(), 32, norm.weight, norm.bias).to(dtype)
+    assert (out != cast).float().mean() < 1e-3  # rare last-bit ties
+    torch.testing.assert_close(out, cast, atol=2e-3, rtol=1e-2)
