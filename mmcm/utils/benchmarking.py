@@ -15,8 +15,8 @@ def synchronize(device) -> None:
 
 
 def _allocation_totals(nodes, totals: list) -> list:
-    """``(time, running total)`` of every CPU allocation event in a
-    profiler event tree."""
+    """``(time, running total, size)`` of every CPU allocation (or free,
+    negative size) event in a profiler event tree."""
     from torch._C._profiler import _EventType
     for node in nodes:
         fields = node.extra_fields
@@ -33,9 +33,9 @@ class PeakMemory:
 
     CUDA: ``torch.cuda.max_memory_allocated`` after a reset. CPU: the
     running total of the CPU allocator that torch's profiler records with
-    ``profile_memory=True``. Both count tensors exactly and miss buffers
-    that libraries allocate on their own (cuDNN workspaces aside, oneDNN
-    and MKL scratch on the CPU), alike for every implementation measured.
+    ``profile_memory=True``. Both count tensors exactly (cuDNN workspaces
+    too: torch allocates them); on the CPU, buffers that oneDNN and MKL
+    allocate themselves are not seen, alike for every implementation.
     """
 
     def __init__(self, device):
