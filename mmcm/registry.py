@@ -38,7 +38,7 @@ HOOKS = Registry('hook', parent=MMENGINE_HOOKS, locations=['mmcm.engine'])
 # Training curricula (discretisation N(k), target EMA decay mu(k)); they are
 # functions of the runner's iteration, not optimizer parameter schedulers.
 CURRICULA = Registry(
-    'curriculum', scope='mmcm', locations=['mmcm.models.schedulers'])
+    'curriculum', scope='mmcm', locations=['mmcm.models.curricula'])
 
 # Children of the remaining roots, so that runners built in the ``mmcm``
 # scope find mmengine's optimizers, loops, visualizers and friends.

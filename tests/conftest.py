@@ -5,7 +5,7 @@ import pytest
 import torch
 from mmengine import Config
 
-from mmcm.utils import random_unet_state_dict, register_all_modules
+from mmcm.apis import random_unet_state_dict, register_all_modules
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TINY_CONFIG = osp.join(REPO, 'configs', 'consistency_models', 'tiny',

@@ -81,11 +81,13 @@ def recipe_cfg(recipe: str, work_dir: str) -> Config:
 
 def network_norms(model) -> np.ndarray:
     """Sum of |w| of each network (online, averages, target) of a trainer."""
-    return np.asarray([
-        float(sum(p.detach().double().abs().sum() for p in module.parameters()))
-        for name, module in sorted(model.named_children())
-        if name != 'data_preprocessor' and any(True for _ in module.parameters())
-    ])
+    norms = []
+    for name, module in sorted(model.named_children()):
+        params = list(module.parameters())
+        if name != 'data_preprocessor' and params:
+            norms.append(float(sum(p.detach().double().abs().sum()
+                                   for p in params)))
+    return np.asarray(norms)
 
 
 def recipe_values(recipe: str, work_dir: str) -> dict:
@@ -217,7 +219,7 @@ def test_metrics_are_unchanged(golden, tmp_path):
 if __name__ == '__main__' and sys.argv[1:] == ['--write']:
     import tempfile
 
-    from mmcm.utils import register_all_modules
+    from mmcm.apis import register_all_modules
     register_all_modules()
     torch.set_num_threads(2)
     with tempfile.TemporaryDirectory() as tmp:

@@ -30,21 +30,24 @@ import os
 import os.path as osp
 import platform
 import sys
-import warnings
 
 import torch
 from mmengine.config import DictAction
 
-with warnings.catch_warnings():
-    # transformers (imported by mmengine's optim) warns about a torch API.
-    warnings.simplefilter('ignore', FutureWarning)
+from mmcm.utils.cli import add_speed_arguments, quiet_imports, speed_options
+from mmcm.utils.functional import DTYPES
+
+with quiet_imports():
+    from mmengine.logging import MessageHub
+    from mmengine.optim import build_optim_wrapper
+
     from mmcm.apis import init_model
-    from mmcm.apis.inference import DTYPES
-from mmcm.models.unets import winograd_kernel_bytes
-from mmcm.utils.benchmark_targets import (check_targets, forward_flops,
-                                          peak_tflops, print_targets)
-from mmcm.utils.benchmarking import diffusers_copy, measure
-from mmcm.utils.cli import add_speed_arguments, speed_options
+    from mmcm.apis.benchmark_targets import (check_targets, forward_flops,
+                                             peak_tflops, print_targets)
+    from mmcm.apis.benchmarking import diffusers_copy, measure
+    from mmcm.models.averaging import EMANetworks, frozen_copy
+    from mmcm.models.unets import winograd_kernel_bytes
+    from mmcm.registry import MODELS
 
 AMP_DTYPES = {'fp16': 'float16', 'bf16': 'bfloat16'}
 
@@ -123,7 +126,6 @@ def sampling_run(model, sampler: str, args):
 
 def build_trainer(model, kind: str, distance: str, args):
     """A CT or CD trainer on ``model``'s network (a random teacher for CD)."""
-    from mmcm.registry import MODELS
     cfg = dict(copy.deepcopy(model.cfg.model))
     cfg.pop('sampling_cfg', None)
     cfg.update(type='ConsistencyTrainer', ema_decays=(0.9999, ))
@@ -140,7 +142,6 @@ def build_trainer(model, kind: str, distance: str, args):
 
 def swap_in_diffusers(trainer, args):
     """Replace every network copy of ``trainer`` with a diffusers one."""
-    from mmcm.models.averaging import EMANetworks, frozen_copy
     trainer.unet = diffusers_copy(trainer.unet).to(args.device)
     trainer.target_unet = frozen_copy(trainer.unet)
     trainer.ema = EMANetworks(trainer.unet, trainer.ema.decays)
@@ -150,8 +151,6 @@ def swap_in_diffusers(trainer, args):
 
 
 def training_run(trainer, args):
-    from mmengine.logging import MessageHub
-    from mmengine.optim import build_optim_wrapper
     wrapper = build_optim_wrapper(trainer, dict(
         type='AmpOptimWrapper' if args.dtype != 'fp32' else 'OptimWrapper',
         optimizer=dict(type='RAdam', lr=1e-5),
@@ -262,7 +261,6 @@ def note_winograd(record: dict, network) -> None:
 def meta_network(model):
     """``model``'s network built on the meta device: shapes, no storage,
     so counting its FLOPs costs no forward pass."""
-    from mmcm.registry import MODELS
     with torch.device('meta'):
         return MODELS.build(model.cfg.model.unet)
 

@@ -13,16 +13,16 @@ import argparse
 import os
 import os.path as osp
 import sys
-import warnings
 
 import torch
 
-with warnings.catch_warnings():
-    warnings.simplefilter('ignore', FutureWarning)
+from mmcm.utils import get_logger
+from mmcm.utils.cli import quiet_imports
+
+with quiet_imports():
     from mmcm.apis import CheckpointError, init_model
     from mmcm.apis.diffusers_interop import (export_to_diffusers,
                                              import_from_diffusers)
-from mmcm.utils import get_logger
 
 
 def parse_args(argv=None):

@@ -17,7 +17,7 @@ import os.path as osp
 import torch
 from mmengine import Config
 
-from mmcm.utils import random_unet_state_dict
+from mmcm.apis import random_unet_state_dict
 
 
 def parse_args():

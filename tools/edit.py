@@ -16,21 +16,19 @@ import argparse
 import os
 import os.path as osp
 import sys
-import warnings
 
 import numpy as np
 from mmengine.config import DictAction
 
-with warnings.catch_warnings():
-    # transformers (imported by mmengine's optim) warns about a torch API.
-    warnings.simplefilter('ignore', FutureWarning)
+from mmcm.utils import get_logger
+from mmcm.utils.cli import add_model_arguments, int_list, quiet_imports
+from mmcm.visualization import make_image_grid, save_image
+
+with quiet_imports():
     from mmcm.apis import (CheckpointError, edit_images, init_model,
                            interpolate, load_image, load_mask)
-from mmcm.datasets.transforms import CenterCropADM
-from mmcm.models.editing import EDIT_TASKS
-from mmcm.utils import get_logger
-from mmcm.utils.cli import int_list
-from mmcm.visualization import make_image_grid, save_image
+    from mmcm.datasets.transforms import CenterCropADM
+    from mmcm.models.editing import EDIT_TASKS
 
 TASKS = EDIT_TASKS + ('interpolate', )
 
@@ -39,9 +37,7 @@ TASKS = EDIT_TASKS + ('interpolate', )
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Zero-shot editing with a consistency model')
-    parser.add_argument('config', help='model config file')
-    parser.add_argument('checkpoint',
-                        help='official .pt or mmengine checkpoint, path/URL')
+    add_model_arguments(parser)
     parser.add_argument('--task', required=True, choices=TASKS)
     parser.add_argument('--images', nargs='+', default=[],
                         help='input image files (all tasks but interpolate)')

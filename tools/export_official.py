@@ -14,7 +14,7 @@ import sys
 
 import torch
 
-from mmcm.apis.checkpoint import (CheckpointError, extract_unet_state_dict,
+from mmcm.utils.checkpoint import (CheckpointError, extract_unet_state_dict,
                                   load_checkpoint_file)
 
 

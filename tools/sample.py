@@ -13,29 +13,26 @@ import argparse
 import os
 import os.path as osp
 import sys
-import warnings
 
 import numpy as np
 from mmengine.config import DictAction
 
-with warnings.catch_warnings():
-    # transformers (imported by mmengine's optim) warns about a torch API.
-    warnings.simplefilter('ignore', FutureWarning)
-    from mmcm.apis import CheckpointError, generate_samples, init_model
-    from mmcm.apis.inference import DTYPES
-from mmcm.models.schedulers import GENERATOR_NAMES, SAMPLERS
 from mmcm.utils import get_logger
-from mmcm.utils.cli import add_speed_arguments, int_list, speed_options
+from mmcm.utils.cli import (add_model_arguments, add_speed_arguments,
+                            int_list, quiet_imports, speed_options)
+from mmcm.utils.functional import DTYPES
 from mmcm.visualization import save_image_grid
+
+with quiet_imports():
+    from mmcm.apis import CheckpointError, generate_samples, init_model
+    from mmcm.models.sampling import GENERATOR_NAMES, SAMPLERS
 
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Sample from a consistency model checkpoint')
-    parser.add_argument('config', help='model config file')
-    parser.add_argument('checkpoint',
-                        help='official .pt or mmengine checkpoint, path/URL')
+    add_model_arguments(parser)
     parser.add_argument('--num-samples', type=int, default=16)
     parser.add_argument('--batch-size', type=int, default=16)
     parser.add_argument('--seed', type=int, help='noise (and label) seed')

@@ -16,20 +16,21 @@ import logging
 import os
 import os.path as osp
 import time
-import warnings
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.dist import get_world_size, is_main_process
 from mmengine.logging import print_log
 
-with warnings.catch_warnings():
-    # transformers (imported by mmengine's optim) warns about a torch API.
-    warnings.simplefilter('ignore', FutureWarning)
+from mmcm.utils import setup_cpu_distributed
+from mmcm.utils.cli import (add_runner_arguments, parse_runner_arguments,
+                            quiet_imports)
+
+with quiet_imports():
     from mmengine.runner import Runner
 
+    from mmcm.apis import register_all_modules
     from mmcm.apis.inference import load_weights, sampling_model_cfg
-
-from mmcm.utils import register_all_modules, setup_cpu_distributed
+    from mmcm.evaluation import find_softmax_weights
 
 METRIC_TYPES = dict(FID='FrechetInceptionDistance', IS='InceptionScore',
                     PR='PrecisionRecall')
@@ -56,14 +57,8 @@ def parse_args(argv=None):
     parser.add_argument('--steps', type=int, help='Karras grid size')
     parser.add_argument('--ts', help='multistep indices, e.g. 0,22,39')
     parser.add_argument('--seed', type=int, help='noise seed')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value')
-    parser.add_argument('--launcher', default='none',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'])
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_runner_arguments(parser)
+    return parse_runner_arguments(parser, argv)
 
 
 def sampling_overrides(args) -> dict:
@@ -80,7 +75,6 @@ def select_metrics(evaluator: list, args) -> list:
     The Inception Score is dropped with a warning when the Inception
     softmax layer it needs cannot be found and it was not asked for.
     """
-    from mmcm.evaluation import find_softmax_weights
     wanted = {METRIC_TYPES[name] for name in args.metrics or []}
     if wanted:
         present = {metric['type'] for metric in evaluator}

@@ -1,22 +1,22 @@
 """Train a consistency model (CD, CT) or an EDM teacher with mmengine.
 
 Example:
-    python tools/train.py configs/consistency_models/\
+    python tools/train.py configs/consistency_models/train/\
 cm-ct_adm-unet_1xb32-1k_digits-16x16.py --work-dir work_dirs/digits
 """
 import argparse
-import os
 import os.path as osp
-import warnings
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
-with warnings.catch_warnings():
-    # transformers (imported by mmengine's optim) warns about a torch API.
-    warnings.simplefilter('ignore', FutureWarning)
+from mmcm.utils import setup_cpu_distributed
+from mmcm.utils.cli import (add_runner_arguments, parse_runner_arguments,
+                            quiet_imports)
+
+with quiet_imports():
     from mmengine.runner import Runner
 
-from mmcm.utils import register_all_modules, setup_cpu_distributed
+    from mmcm.apis import register_all_modules
 
 
 def parse_args(argv=None):
@@ -28,14 +28,8 @@ def parse_args(argv=None):
                         'latest one in the work dir when no path is given')
     parser.add_argument('--amp', action='store_true',
                         help='automatic mixed precision (dynamic loss scale)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value')
-    parser.add_argument('--launcher', default='none',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'])
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_runner_arguments(parser)
+    return parse_runner_arguments(parser, argv)
 
 
 def build_config(args) -> Config:

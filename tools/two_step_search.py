@@ -14,17 +14,16 @@ import argparse
 import json
 import os
 import os.path as osp
-import warnings
 
 import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-with warnings.catch_warnings():
-    warnings.simplefilter('ignore', FutureWarning)
-    from mmcm.apis import evaluate_model, init_model, ternary_search
+from mmcm.utils.cli import quiet_imports
 
-from mmcm.registry import METRICS
+with quiet_imports():
+    from mmcm.apis import evaluate_model, init_model, ternary_search
+    from mmcm.registry import METRICS
 
 
 def parse_args(argv=None):

@@ -9,9 +9,12 @@ conv_shortcut``; attention splits the 1x1 ``qkv`` convolution into
 ``proj_out`` into ``to_out.0``; resampling residual blocks become
 ``downsamplers.0`` / ``upsamplers.0``.
 """
+import os.path as osp
 from typing import Dict, Iterator, Tuple
 
 import torch
+
+from mmcm.registry import MODELS
 
 RESNET_PARAMS = (('in_layers.0', 'norm1'), ('in_layers.2', 'conv1'),
                  ('emb_layers.1', 'time_emb_proj'), ('out_layers.0', 'norm2'),
@@ -237,11 +240,7 @@ def import_from_diffusers(path: str) -> Tuple[dict, Dict[str, torch.Tensor]]:
     """``(adm_unet_cfg, state_dict)`` of a diffusers ``UNet2DModel`` folder
     (a pipeline folder with ``unet/``, or the UNet folder itself); the
     state dict has official names and loads strictly into the config."""
-    import os.path as osp
-
     from diffusers import UNet2DModel
-
-    from mmcm.registry import MODELS
     subfolder = 'unet' if osp.isdir(osp.join(path, 'unet')) else None
     source = UNet2DModel.from_pretrained(path, subfolder=subfolder)
     cfg = adm_unet_config(dict(source.config))

@@ -5,15 +5,15 @@ from typing import Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from mmcm.models.data_preprocessors import ConsistencyDataPreprocessor
 from mmcm.models.editing import (EDIT_TASKS, Colorization, EditOperator,
                                  Inpainting, StrokeGuidance, SuperResolution,
                                  edit_multistep, slerp)
-from mmcm.models.schedulers import (FixedNoiseGenerator, build_generator,
-                                    validate_ts)
+from mmcm.models.labels import resolve_labels
+from mmcm.models.sampling import (FixedNoiseGenerator, build_generator,
+                                  validate_ts)
+from mmcm.utils.functional import to_uint8_nhwc
 from .edit_inputs import (ImageInput, images_to_tensor, infer_factor,
                           mask_to_tensor, match_channels, match_size)
-from .sampling import resolve_labels
 
 #: Karras-grid indices per task (``steps=40``): five consistency steps at
 #: sigma 80, 32.7, 11.7, 3.5, 0.82; stroke guidance starts at an
@@ -80,7 +80,7 @@ def edit_images(model,
     steps = steps or DEFAULT_EDIT_STEPS
     ts = validate_ts(ts or DEFAULT_EDIT_TS[task], steps)
     num = reference.shape[0]
-    labels = resolve_labels(model, num, class_labels, cfg['seed'])
+    labels = resolve_labels(model.num_classes, num, class_labels, cfg['seed'])
     device = _device(model)
     reference = reference.to(device)
     device_labels = None if labels is None else labels.to(device)
@@ -92,9 +92,11 @@ def edit_images(model,
     result = edit_multistep(denoiser, reference, operator, generator, ts,
                             steps, model.sigma_min, model.sigma_max,
                             model.rho, progress=progress)
-    return EditResult(images=to_uint8_rounded(result),
-                      observations=to_uint8_rounded(
-                          operator.observation(reference)),
+    # Rounded, so that a kept input pixel p (p / 127.5 - 1) comes back as
+    # p exactly, which truncation does not promise.
+    return EditResult(images=to_uint8_nhwc(result, rounded=True),
+                      observations=to_uint8_nhwc(
+                          operator.observation(reference), rounded=True),
                       tensor=result.cpu(),
                       labels=None if labels is None else labels.numpy())
 
@@ -174,14 +176,14 @@ def interpolate(model,
     alphas = np.linspace(0, 1, num_frames)
     noise = torch.cat([slerp(z0, z1, float(a)) for a in alphas])
     labels = resolve_labels(
-        model, num_frames, None if class_label is None else [class_label],
-        seeds[0])
+        model.num_classes, num_frames,
+        None if class_label is None else [class_label], seeds[0])
     if labels is not None and class_label is None:
         labels = labels[:1].expand(num_frames).clone()
     frames = model.sample(num_frames, labels=labels, sampler='onestep',
                           noise_generator=FixedNoiseGenerator(noise))
     return InterpolationResult(
-        images=ConsistencyDataPreprocessor.to_uint8_nhwc(frames),
+        images=to_uint8_nhwc(frames),
         alphas=alphas, tensor=frames.cpu(),
         labels=None if labels is None else labels.numpy())
 
@@ -190,14 +192,6 @@ def endpoint_noise(model, seed: int, generator: str) -> torch.Tensor:
     """The unit noise ``(1, C, H, W)`` of a one-image run with ``seed``."""
     return build_generator(_seeded(generator), 1, seed).randn(
         1, *model.image_shape)
-
-
-def to_uint8_rounded(images: torch.Tensor) -> np.ndarray:
-    """[-1, 1] NCHW to uint8 NHWC, rounded: a kept input pixel ``p``
-    (``p / 127.5 - 1``) comes back as ``p`` exactly, which truncation does
-    not promise."""
-    pixels = ((images.float() + 1) * 127.5).round().clamp(0, 255)
-    return pixels.to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
 
 
 def _seeded(generator: str) -> str:

@@ -4,11 +4,11 @@ from typing import Optional, Union
 import torch
 from mmengine import Config
 
-from .checkpoint import (CheckpointError, extract_unet_state_dict,
-                         load_checkpoint_file, mismatch_report)
-
-DTYPES = {'fp32': torch.float32, 'fp16': torch.float16,
-          'bf16': torch.bfloat16}
+from mmcm.registry import MODELS
+from mmcm.utils.checkpoint import load_unet_into
+from mmcm.utils.functional import DTYPES
+from .model_zoo import fitting_configs
+from .setup_env import use_mmcm_scope
 
 
 def load_config(config: Union[str, Config],
@@ -44,9 +44,7 @@ def init_model(config: Union[str, Config],
         CheckpointError: The checkpoint is missing, unreadable or does not
             fit the config (the message names the keys and a fitting config).
     """
-    from mmcm.registry import MODELS
-    from mmcm.utils import register_all_modules
-    register_all_modules()
+    use_mmcm_scope()
     cfg = load_config(config, cfg_options)
     model = MODELS.build(sampling_model_cfg(cfg.model))
     model.cfg = cfg
@@ -66,7 +64,6 @@ def sampling_model_cfg(model_cfg) -> dict:
     Training configs (``ConsistencyTrainer``, ``EDMTrainer``) become the
     :class:`ConsistencyModel` that samples with their weights.
     """
-    from mmcm.registry import MODELS
     model_class = MODELS.get(model_cfg['type'])
     if model_class is not None and hasattr(model_class, 'sampling_cfg_of'):
         return model_class.sampling_cfg_of(model_cfg)
@@ -74,24 +71,13 @@ def sampling_model_cfg(model_cfg) -> dict:
 
 
 def load_weights(model, checkpoint: str) -> None:
-    """Strictly load the UNet weights of ``checkpoint`` into ``model``."""
-    load_unet_into(model.unet, checkpoint)
+    """Strictly load the UNet weights of ``checkpoint`` into ``model``;
+    a mismatch names the bundled configs that would fit."""
+    load_unet_into(model.unet, checkpoint, fitting_hint)
 
 
-def load_unet_into(unet: torch.nn.Module, checkpoint: str) -> None:
-    """Strictly load a checkpoint's UNet weights (EMA first) into ``unet``."""
-    state = extract_unet_state_dict(load_checkpoint_file(checkpoint))
-    report = mismatch_report(unet, state)
-    if report:
-        raise CheckpointError(f'{checkpoint} does not fit this config '
-                              f'({report}){_fitting_hint(state)}')
-    expected = unet.state_dict()
-    unet.load_state_dict(
-        {k: v.to(expected[k].dtype) for k, v in state.items()}, strict=True)
-
-
-def _fitting_hint(state: dict) -> str:
-    from .model_zoo import fitting_configs
+def fitting_hint(state: dict) -> str:
+    """``'; configs that fit it: ...'`` for a checkpoint's UNet weights."""
     try:
         fits = fitting_configs(state)
     except (OSError, KeyError, ValueError):

@@ -5,6 +5,11 @@ from typing import Dict, List, Optional
 from urllib.parse import urlparse
 
 import torch
+import yaml
+from mmengine import Config
+
+from mmcm.registry import MODELS
+from .setup_env import register_all_modules
 
 CONFIG_FOLDER = 'consistency_models'
 
@@ -24,7 +29,6 @@ def configs_root() -> str:
 @lru_cache(maxsize=1)
 def load_metafile() -> List[Dict]:
     """Entries of ``configs/consistency_models/metafile.yml``."""
-    import yaml
     path = osp.join(configs_root(), CONFIG_FOLDER, 'metafile.yml')
     with open(path, encoding='utf-8') as f:
         models = yaml.safe_load(f)['Models']
@@ -47,7 +51,6 @@ def find_model(name: str) -> Dict:
 
 
 def _unet_signature(unet_cfg: dict) -> Dict[str, tuple]:
-    from mmcm.registry import MODELS
     with torch.device('meta'):
         unet = MODELS.build(unet_cfg)
     return {k: tuple(v.shape) for k, v in unet.state_dict().items()}
@@ -55,9 +58,6 @@ def _unet_signature(unet_cfg: dict) -> Dict[str, tuple]:
 
 def fitting_configs(state: Dict[str, torch.Tensor]) -> List[str]:
     """Zoo configs whose UNet has exactly the keys and shapes of ``state``."""
-    from mmengine import Config
-
-    from mmcm.utils import register_all_modules
     register_all_modules(init_default_scope=False)
     wanted = {k: tuple(v.shape) for k, v in state.items()}
     fits, seen = [], {}

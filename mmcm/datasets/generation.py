@@ -1,9 +1,9 @@
 """Indices to generate: the "dataset" of generative evaluation loops."""
 from typing import List, Optional
 
-import torch
 from mmengine.dataset import BaseDataset
 
+from mmcm.models.labels import draw_class_labels
 from mmcm.registry import DATASETS
 
 
@@ -41,9 +41,8 @@ class GenerationDataset(BaseDataset):
     def load_data_list(self) -> List[dict]:
         labels = None
         if self.num_classes is not None:
-            generator = torch.Generator().manual_seed(self.label_seed)
-            labels = torch.randint(0, self.num_classes, (self.num_samples, ),
-                                   generator=generator).tolist()
+            labels = draw_class_labels(self.num_samples, self.num_classes,
+                                       self.label_seed).tolist()
         items = []
         for index in range(self.num_samples):
             inputs = dict(sample_index=index, num_samples=self.num_samples)

@@ -5,26 +5,21 @@ import numpy as np
 import torch
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from mmengine.optim import AmpOptimWrapper
 
 from mmcm.registry import HOOKS
+from mmcm.utils.checkpoint import mmengine_safe_globals
 
 
 @HOOKS.register_module()
 class ConsistencyAveragesHook(Hook):
     """Update the target network and EMAs after every optimizer step.
 
-    Runs in ``after_train_iter``, so it works the same with and without
-    distributed wrappers. Under AMP, a non-finite loss is left to the dynamic
-    loss scaler (the step is skipped) instead of stopping the run.
+    The one owner of the per-step averaging rule (see
+    :mod:`mmcm.models.trainers`). Runs in ``after_train_iter``, so it works
+    the same with and without distributed wrappers.
     """
 
     priority = 'ABOVE_NORMAL'  # before checkpoints are written
-
-    def before_train(self, runner) -> None:
-        model = self._model(runner)
-        model.skip_nonfinite = isinstance(runner.optim_wrapper,
-                                          AmpOptimWrapper)
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None) -> None:
@@ -52,7 +47,6 @@ class ResumeStateHook(Hook):
     def before_run(self, runner) -> None:
         """Let mmengine's own ``torch.load`` (``weights_only`` by default
         since torch 2.6) read the numpy scalars it writes into the meta."""
-        from mmcm.apis.checkpoint import mmengine_safe_globals
         torch.serialization.add_safe_globals(mmengine_safe_globals())
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:

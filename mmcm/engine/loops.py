@@ -15,6 +15,7 @@ import torch
 from mmengine.runner import TestLoop, ValLoop
 
 from mmcm.registry import LOOPS
+from mmcm.utils.functional import pixels_to_uint8_nhwc
 from mmcm.visualization import make_image_grid
 
 
@@ -29,8 +30,7 @@ def with_sampling_options(data_batch: dict, options: dict) -> dict:
 def grid_image(samples: List, key: str = 'fake_img') -> np.ndarray:
     """An ``(H, W, 3)`` uint8 grid of the generated images of ``samples``."""
     images = torch.stack([torch.as_tensor(s.get(key)) for s in samples])
-    images = images.clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1)
-    return make_image_grid(images.cpu().numpy())
+    return make_image_grid(pixels_to_uint8_nhwc(images))
 
 
 class GenerationLoopMixin:

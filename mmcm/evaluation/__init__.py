@@ -1,5 +1,5 @@
 """Offline evaluation: the FID Inception, reference sets, FID, IS, PR."""
-from .base import InceptionMetric, quantize_uint8
+from .base import InceptionMetric
 from .fid import (FrechetInceptionDistance, fid_from_images,
                   fid_from_statistics, statistics_from_images)
 from .inception import InceptionFeatures, default_weights_path
@@ -8,17 +8,17 @@ from .inception_score import (InceptionScore, class_probabilities,
                               load_softmax_weights)
 from .precision_recall import (PrecisionRecall, knn_radii, manifold_coverage,
                                precision_recall)
-from .reference import ReferenceSet, default_cache_dir, iter_npz_images
+from .reference import ReferenceSet, iter_npz_images
 from .statistics import (FeatureStatistics, frechet_distance,
                          load_statistics, save_statistics)
 
 __all__ = [
     'FeatureStatistics', 'FrechetInceptionDistance', 'InceptionFeatures',
     'InceptionMetric', 'InceptionScore', 'PrecisionRecall', 'ReferenceSet',
-    'class_probabilities', 'default_cache_dir', 'default_weights_path',
+    'class_probabilities', 'default_weights_path',
     'fid_from_images', 'fid_from_statistics', 'find_softmax_weights',
     'frechet_distance', 'inception_score', 'iter_npz_images', 'knn_radii',
     'load_softmax_weights', 'load_statistics', 'manifold_coverage',
-    'precision_recall', 'quantize_uint8', 'save_statistics',
+    'precision_recall', 'save_statistics',
     'statistics_from_images'
 ]

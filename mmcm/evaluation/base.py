@@ -5,32 +5,55 @@ images. The evaluator hands every metric the same list of data samples
 for a batch, so the features of the last batch are kept and reused: the
 Inception network runs once per batch, however many metrics there are.
 """
-from typing import Dict, Optional, Sequence, Tuple
+import functools
+import weakref
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 from torch import nn
 
+from mmcm.utils.functional import quantize_uint8
 from .inception import InceptionFeatures
 
-_EXTRACTORS: Dict[Tuple[Optional[str], str], nn.Module] = {}
-_LAST_BATCH: dict = {}
 
-
+@functools.lru_cache(maxsize=None)
 def shared_extractor(weights_path: Optional[str], device: str) -> nn.Module:
     """One :class:`InceptionFeatures` per weights file and device."""
-    key = (weights_path, device)
-    if key not in _EXTRACTORS:
-        _EXTRACTORS[key] = InceptionFeatures(weights_path).to(device)
-    return _EXTRACTORS[key]
+    return InceptionFeatures(weights_path).to(device)
 
 
-def quantize_uint8(images: torch.Tensor) -> torch.Tensor:
-    """[0, 255] floats to uint8 by truncation, as the official sampler."""
-    if images.dtype == torch.uint8:
-        return images
-    return images.clamp(0, 255).to(torch.uint8)
+class LastBatchFeatures:
+    """The features an extractor gave for the last batch of data samples.
+
+    The evaluator hands every metric the very same list of samples, so the
+    first metric computes the features and the others reuse them. One
+    memo per extractor, held weakly: it goes with the extractor.
+    """
+
+    _memos: 'weakref.WeakKeyDictionary[nn.Module, LastBatchFeatures]' = \
+        weakref.WeakKeyDictionary()
+
+    def __init__(self) -> None:
+        self.samples: Optional[Sequence] = None
+        self.key: Optional[tuple] = None
+        self.features: Optional[np.ndarray] = None
+
+    @classmethod
+    def of(cls, extractor: nn.Module) -> 'LastBatchFeatures':
+        if extractor not in cls._memos:
+            cls._memos[extractor] = cls()
+        return cls._memos[extractor]
+
+    def get(self, samples: Sequence, key: tuple) -> Optional[np.ndarray]:
+        if self.samples is samples and self.key == key:
+            return self.features
+        return None
+
+    def keep(self, samples: Sequence, key: tuple,
+             features: np.ndarray) -> None:
+        self.samples, self.key, self.features = samples, key, features
 
 
 def sample_field(sample, key: str):
@@ -94,17 +117,17 @@ class InceptionMetric(BaseMetric):
 
     def batch_features(self, data_samples: Sequence) -> np.ndarray:
         """``(N, D)`` float32 features of this batch's generated images."""
-        key = (id(self.extractor), self.fake_key, self.quantize)
-        last = _LAST_BATCH.get(key)
-        if last is not None and last[0] is data_samples:
-            return last[1]
+        memo = LastBatchFeatures.of(self.extractor)
+        key = (self.fake_key, self.quantize)
+        features = memo.get(data_samples, key)
+        if features is not None:
+            return features
         images = torch.stack([fake_image(s, self.fake_key)
                               for s in data_samples])
         if self.quantize:
             images = quantize_uint8(images)
         features = self.extractor(images).float().cpu().numpy()
-        _LAST_BATCH.clear()
-        _LAST_BATCH[key] = (data_samples, features)
+        memo.keep(data_samples, key, features)
         return features
 
     @staticmethod

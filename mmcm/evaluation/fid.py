@@ -7,7 +7,8 @@ import torch
 from torch import nn
 
 from mmcm.registry import METRICS
-from .base import InceptionMetric, quantize_uint8
+from mmcm.utils.functional import quantize_uint8
+from .base import InceptionMetric
 from .reference import ReferenceSet
 from .statistics import FeatureStatistics, frechet_distance, load_statistics
 

@@ -28,15 +28,10 @@ from mmengine.utils import ProgressBar
 from torch import nn
 
 from mmcm.registry import DATASETS
-from mmcm.utils.paths import mmcm_home
+from mmcm.utils.paths import fid_reference_cache_dir
 from .statistics import FeatureStatistics, load_statistics
 
 Source = Union[str, dict]
-
-
-def default_cache_dir() -> str:
-    """``$MMCM_HOME/fid_reference`` (``~/.cache/mmcm`` by default)."""
-    return osp.join(mmcm_home(), 'fid_reference')
 
 
 def npz_keys(path: str) -> Tuple[str, ...]:
@@ -122,7 +117,7 @@ class ReferenceSet:
             raise FileNotFoundError(f'reference not found: {source}')
         self.source = source
         self.extractor = extractor
-        self.cache_dir = cache_dir or default_cache_dir()
+        self.cache_dir = cache_dir or fid_reference_cache_dir()
         self.batch_size = batch_size
         self.num_images = num_images
         self.resolution = resolution

@@ -1,13 +1,14 @@
 """Consistency model (Song et al., 2023) as an mmengine ``BaseModel``."""
 import copy
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional, Sequence
 
 import torch
 from mmengine.model import BaseModel
 
 from mmcm.registry import MODELS
-from .schedulers import (SampleIndexGenerator, build_generator, get_sampler,
-                         karras_sigmas, validate_ts)
+from mmcm.utils.functional import index_list, label_kwargs, to_pixels
+from .labels import resolve_labels
+from .sampling import build_generator, get_sampler, sampler_sigmas
 
 DEFAULT_SAMPLING_CFG = dict(
     sampler='onestep',
@@ -100,8 +101,8 @@ class ConsistencyModel(BaseModel):
         ``network`` defaults to :meth:`sampling_network`.
         """
         network = network or self.sampling_network()
-        kwargs = {} if labels is None else dict(y=labels)
-        denoised = self.preconditioner(network, x, sigma, **kwargs)
+        denoised = self.preconditioner(network, x, sigma,
+                                       **label_kwargs(labels))
         return denoised.clamp(-1, 1) if clip_denoised else denoised
 
     @torch.no_grad()
@@ -132,8 +133,9 @@ class ConsistencyModel(BaseModel):
             labels = labels.to(device)
         x_T = generator.randn(batch_size, *self.image_shape,
                               device=device) * self.sigma_max
-        sigmas = karras_sigmas(cfg['steps'], self.sigma_min, self.sigma_max,
-                               self.rho, device=device)
+        sigmas = sampler_sigmas(cfg['sampler'], cfg['steps'], self.sigma_min,
+                                self.sigma_max, self.rho, cfg['ts'],
+                                device=device)
 
         def denoiser(x, sigma):
             return self.denoise(x, sigma, labels, cfg['clip_denoised'])
@@ -143,79 +145,101 @@ class ConsistencyModel(BaseModel):
                       **self._sampler_options(cfg))
         return x_0.clamp(-1, 1)
 
+    @torch.no_grad()
+    def generate(self, indices: Sequence[int], num_samples: int,
+                 labels: Optional[torch.Tensor] = None,
+                 generator: Optional[str] = None, **overrides) -> torch.Tensor:
+        """Images in [-1, 1] of the samples ``indices`` of a run of
+        ``num_samples``: the generation path of every tool and loop.
+
+        Sample ``i``'s noise comes from ``generator`` (default: the
+        configured one) seeded by ``seed``, so with ``determ`` and
+        ``determ-indiv`` it depends on the seed and ``i`` alone, never on
+        the batch, the process or the device.
+
+        Args:
+            indices: Global indices of the samples of this batch.
+            num_samples: Size of the whole run.
+            labels: One class label per index (conditional models).
+            generator: Name of the noise generator.
+            **overrides: ``progress`` and keys of
+                :data:`DEFAULT_SAMPLING_CFG`.
+        """
+        indices = [int(i) for i in indices]
+        cfg = self.merge_sampling_cfg(dict(overrides, generator=generator))
+        noise = build_generator(cfg['generator'], num_samples,
+                                cfg['seed']).select(indices)
+        return self.sample(len(indices), labels=labels,
+                           noise_generator=noise, **overrides)
+
     def _sampler_options(self, cfg: dict) -> dict:
         name = cfg['sampler']
         if name == 'multistep':
-            return dict(ts=validate_ts(cfg['ts'], cfg['steps']),
-                        steps=cfg['steps'], sigma_min=self.sigma_min,
-                        sigma_max=self.sigma_max, rho=self.rho)
+            return dict(sigma_min=self.sigma_min)
         if name == 'heun':
             return {k: cfg[k] for k in ('s_churn', 's_tmin', 's_tmax',
                                         's_noise')}
         return {}
 
     def forward(self,
-                inputs: Union[Dict, torch.Tensor, None] = None,
+                inputs: Optional[Dict] = None,
                 data_samples: Optional[List] = None,
                 mode: str = 'predict'):
         """Generation entry point of the mmengine interface.
 
         ``mode='tensor'`` returns samples in [-1, 1]; ``mode='predict'``
         returns mmagic ``DataSample``s with ``fake_img`` in [0, 255] (and
-        ``gt_label`` for conditional models). ``inputs`` may hold
-        ``num_batches``, ``labels``, ``progress`` and any sampling option;
-        or ``sample_index`` (and ``num_samples``) instead of
-        ``num_batches``, as :class:`~mmcm.datasets.GenerationDataset`
-        items do: one image per index, with that index's own noise. Training
-        (``mode='loss'``) is provided by the training subclasses.
+        ``gt_label`` for conditional models). ``inputs`` is a dict that
+        names what to draw, in one of two ways, with ``labels``,
+        ``progress`` and any sampling option beside it:
+
+        - ``sample_index`` (and ``num_samples``), as the items of
+          :class:`~mmcm.datasets.GenerationDataset`: one image per global
+          sample index, from that index's own noise (the ``determ-indiv``
+          stream), whatever the batch;
+        - ``num_batches``: that many images from the configured generator.
+
+        Training (``mode='loss'``) is provided by the training subclasses.
         """
         if mode == 'loss':
             return self.loss(inputs, data_samples)
         if mode not in ('tensor', 'predict'):
             raise ValueError(f'unknown mode {mode!r}; use "loss", "tensor" '
                              'or "predict"')
-        options = dict(inputs or {}) if not torch.is_tensor(inputs) else {}
-        indices = _index_list(options.pop('sample_index', None))
-        total = options.pop('num_samples', None)
-        num = int(options.pop('num_batches', 1))
-        if indices is not None:
-            num = len(indices)
-            options['noise_generator'] = self._index_generator(
-                indices, total, options.get('seed'))
-        labels = self._labels_tensor(options.pop('labels', None), num)
-        images = self.sample(num, labels=labels, **options)
+        if not isinstance(inputs, dict) and inputs is not None:
+            raise TypeError('generation inputs must be a dict with '
+                            '"sample_index" or "num_batches", got '
+                            f'{type(inputs).__name__}')
+        options = dict(inputs or {})
+        indices = index_list(options.pop('sample_index', None))
+        total = index_list(options.pop('num_samples', None))
+        num_batches = int(options.pop('num_batches', 1))
+        by_index = indices is not None
+        if not by_index:
+            indices, total = list(range(num_batches)), num_batches
+        else:
+            # Each index needs only its own stream: O(1) per sample in
+            # runs of any size, where determ would draw the whole run.
+            options['generator'] = 'determ-indiv'
+            total = total[0] if total else max(indices) + 1
+        labels = resolve_labels(self.num_classes, len(indices),
+                                options.pop('labels', None))
+        images = self.generate(indices, total, labels, **options)
         if mode == 'tensor':
             return images
-        return self._pack_data_samples(images, labels, indices)
-
-    def _index_generator(self, indices: List[int], total,
-                         seed: Optional[int]) -> SampleIndexGenerator:
-        """Noise of the given sample indices (see ``GenerationDataset``)."""
-        total = _index_list(total)
-        total = total[0] if total else max(indices) + 1
-        seed = self.merge_sampling_cfg(dict(seed=seed))['seed']
-        return SampleIndexGenerator(indices, total, seed)
+        return self._pack_data_samples(images, labels,
+                                       indices if by_index else None)
 
     def loss(self, inputs: Dict, data_samples: Optional[List] = None):
         """Training losses; this class samples only."""
         raise ValueError(f'{type(self).__name__} samples only; train with '
                          'ConsistencyTrainer (CD/CT) or EDMTrainer')
 
-    def _labels_tensor(self, labels, num: int) -> Optional[torch.Tensor]:
-        if self.num_classes is None:
-            if labels is not None:
-                raise ValueError('this model is unconditional; do not pass '
-                                 'class labels')
-            return None
-        if labels is None:
-            return torch.randint(0, self.num_classes, (num, ))
-        return expand_labels(labels, num, self.num_classes)
-
     def _pack_data_samples(self, images: torch.Tensor,
                            labels: Optional[torch.Tensor],
                            indices: Optional[List[int]] = None) -> list:
         from mmagic.structures import DataSample
-        pixels = self.data_preprocessor.destruct(images).cpu()
+        pixels = to_pixels(images).cpu()
         samples = []
         for i, image in enumerate(pixels):
             sample = DataSample(fake_img=image)
@@ -227,37 +251,4 @@ class ConsistencyModel(BaseModel):
         return samples
 
 
-def _index_list(values) -> Optional[List[int]]:
-    """Collated indices (list, tensor or int) as a list of ints."""
-    if values is None:
-        return None
-    if torch.is_tensor(values):
-        return [int(v) for v in values.reshape(-1)]
-    if isinstance(values, (list, tuple)):
-        return [int(v) for v in values]
-    return [int(values)]
-
-
-def expand_labels(labels, num: int, num_classes: int) -> torch.Tensor:
-    """``num`` int64 labels from one label (repeated) or one per sample."""
-    labels = torch.as_tensor(labels, dtype=torch.long).reshape(-1)
-    if labels.numel() == 1:
-        labels = labels.expand(num).clone()
-    check_labels(labels, num_classes, num)
-    return labels
-
-
-def check_labels(labels: torch.Tensor, num_classes: int,
-                 num: Optional[int] = None) -> None:
-    """Raise a clear error for labels out of range or of the wrong count."""
-    if num is not None and labels.numel() != num:
-        raise ValueError(f'got {labels.numel()} class labels for {num} '
-                         'samples; give one label or one per sample')
-    if labels.numel() and (labels.min() < 0 or labels.max() >= num_classes):
-        raise ValueError(f'class labels must lie in [0, {num_classes - 1}], '
-                         f'got {labels.tolist()}')
-
-
-__all__ = [
-    'ConsistencyModel', 'DEFAULT_SAMPLING_CFG', 'check_labels', 'expand_labels'
-]
+__all__ = ['ConsistencyModel', 'DEFAULT_SAMPLING_CFG']

@@ -9,13 +9,7 @@ from typing import Tuple
 import torch
 
 from mmcm.registry import MODELS
-
-
-def append_dims(x: torch.Tensor, target_dims: int) -> torch.Tensor:
-    """Append trailing singleton dimensions until ``x`` has ``target_dims``."""
-    if x.ndim > target_dims:
-        raise ValueError(f'input has {x.ndim} dims, more than {target_dims}')
-    return x[(...,) + (None,) * (target_dims - x.ndim)]
+from mmcm.utils.functional import append_dims, trigflow_time
 
 
 def noise_conditioning(sigma: torch.Tensor) -> torch.Tensor:
@@ -96,16 +90,6 @@ class ConsistencyPreconditioner(Preconditioner):
         return consistency_scalings(sigma, self.sigma_data, self.sigma_min)
 
 
-def trigflow_time(sigma: torch.Tensor, sigma_data: float) -> torch.Tensor:
-    """TrigFlow time ``t = arctan(sigma / sigma_data)`` of an EDM level.
-
-    Lu & Song (2024), Section 2: ``x_t = cos(t) x_0 + sin(t) z`` with
-    ``z ~ N(0, sigma_data^2 I)`` equals ``cos(t)`` times the EDM sample
-    ``x_0 + sigma n`` at ``sigma = sigma_data tan(t)``.
-    """
-    return torch.atan(sigma / sigma_data)
-
-
 @MODELS.register_module()
 class TrigFlowPreconditioner(Preconditioner):
     """TrigFlow model ``f(x_t, t) = cos(t) x_t - sin(t) sigma_d F(x_t /
@@ -137,7 +121,7 @@ class TrigFlowPreconditioner(Preconditioner):
 
 
 __all__ = [
-    'append_dims', 'noise_conditioning', 'edm_scalings',
-    'consistency_scalings', 'Preconditioner', 'EDMPreconditioner',
-    'ConsistencyPreconditioner', 'TrigFlowPreconditioner', 'trigflow_time'
+    'noise_conditioning', 'edm_scalings', 'consistency_scalings',
+    'Preconditioner', 'EDMPreconditioner', 'ConsistencyPreconditioner',
+    'TrigFlowPreconditioner'
 ]

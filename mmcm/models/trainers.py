@@ -1,9 +1,13 @@
 """Trainable consistency models and EDM teachers for mmengine runners.
 
-The online network is optimised by the runner's optimizer wrapper; the
-target network and the evaluation EMAs are updated after every optimizer
-step by :class:`mmcm.engine.ConsistencyAveragesHook` (official
-``CMTrainLoop.run_step`` order: optimise, update EMAs, update target).
+The online network is optimised by the runner's optimizer wrapper. The
+target network and the evaluation EMAs follow one rule with one owner:
+:class:`mmcm.engine.ConsistencyAveragesHook` calls
+:meth:`AveragedTrainer.update_averages` after every optimizer step
+(official ``CMTrainLoop.run_step`` order: optimise, update EMAs, update
+target). A hook rather than ``train_step`` owns it because distributed
+wrappers run the forward and backward themselves, without the module's
+``train_step``.
 """
 from functools import partial
 from typing import Dict, List, Optional, Sequence
@@ -12,8 +16,11 @@ import torch
 from mmengine.logging import MessageHub
 
 from mmcm.registry import CURRICULA, MODELS
+from mmcm.utils.checkpoint import load_unet_into
+from mmcm.utils.functional import label_kwargs
 from .averaging import EMANetworks, frozen_copy, update_average
 from .consistency_model import ConsistencyModel
+from .preconditioning import EDMPreconditioner
 
 OFFICIAL_EMA_DECAYS = (0.999, 0.9999, 0.9999432189950708)
 
@@ -43,11 +50,8 @@ class AveragedTrainer(ConsistencyModel):
         if sample_with == 'ema' and not ema_decays:
             raise ValueError('sample_with="ema" needs at least one EMA decay')
         self.sample_with = sample_with
-        # Set by ConsistencyAveragesHook under AMP: the loss scaler skips
-        # steps with non-finite losses instead of the run stopping.
-        self.skip_nonfinite = False
         self.ema = EMANetworks(self.unet, ema_decays)
-        self.register_buffer('averaged_iter', torch.tensor(-1))
+        self._register_load_state_dict_pre_hook(_drop_averaged_iter)
 
     TRAINING_ARGS = ('ema_decays', 'sample_with')
 
@@ -71,17 +75,14 @@ class AveragedTrainer(ConsistencyModel):
     def update_averages(self, step: int) -> None:
         """Update the EMAs after the optimizer step of iteration ``step``."""
         self.ema.update(self.unet)
-        self.averaged_iter.fill_(step)
-
-    def _check_step(self, step: int) -> None:
-        if step > 0 and int(self.averaged_iter) != step - 1:
-            raise RuntimeError(
-                f'the averaged networks were last updated at iteration '
-                f'{int(self.averaged_iter)}, not {step - 1}: add '
-                'dict(type="ConsistencyAveragesHook") to custom_hooks')
 
     @staticmethod
     def _check_finite(loss: torch.Tensor, step: int) -> None:
+        """Stop on a non-finite loss, except under mixed precision: there
+        the runner's ``AmpOptimWrapper`` runs the forward pass in autocast
+        and its dynamic loss scaler skips the step instead."""
+        if torch.is_autocast_enabled(loss.device.type):
+            return
         if not torch.isfinite(loss):
             raise FloatingPointError(
                 f'non-finite loss ({loss.item()}) at iteration {step}; the '
@@ -90,8 +91,7 @@ class AveragedTrainer(ConsistencyModel):
 
     def _finish(self, per_sample: torch.Tensor, step: int, **logs) -> Dict:
         loss = per_sample.mean()
-        if not self.skip_nonfinite:
-            self._check_finite(loss.detach(), step)
+        self._check_finite(loss.detach(), step)
         logs = {k: torch.tensor(float(v)) for k, v in logs.items()}
         return dict(loss=loss, **logs)
 
@@ -101,11 +101,21 @@ class FrozenTeacherMixin:
     checkpoint, never in training mode, and kept out of checkpoints (the
     config references it)."""
 
+    def _setup_teacher(self, teacher: Optional[dict]) -> None:
+        """``self.teacher``: ``None``, or the network ``teacher`` describes
+        (``unet``, ``checkpoint``, ``init_student``, ``dropout``), whose
+        weights then also start the evaluation EMAs."""
+        self.teacher = None
+        if teacher is not None:
+            self._load_teacher(**teacher)
+            self.ema.reset(self.unet)
+        self._register_state_dict_hook(_drop_teacher_keys)
+        self.register_load_state_dict_post_hook(_ignore_missing_teacher)
+
     def _load_teacher(self, unet: Optional[dict] = None,
                       checkpoint: Optional[str] = None,
                       init_student: bool = True,
                       dropout: Optional[float] = None) -> None:
-        from mmcm.apis.inference import load_unet_into
         unet_cfg = dict(unet or self._unet_cfg)
         if dropout is not None:
             unet_cfg['dropout'] = dropout
@@ -115,10 +125,6 @@ class FrozenTeacherMixin:
         self.teacher.requires_grad_(False).eval()
         if init_student:
             self.unet.load_state_dict(self.teacher.state_dict())
-
-    def _keep_teacher_out_of_checkpoints(self) -> None:
-        self._register_state_dict_hook(_drop_teacher_keys)
-        self.register_load_state_dict_post_hook(_ignore_missing_teacher)
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -153,31 +159,21 @@ class ConsistencyTrainer(FrozenTeacherMixin, AveragedTrainer):
             default_args=dict(sigma_data=self.sigma_data))
         self.curriculum = CURRICULA.build(
             curriculum or dict(type='ConsistencyCurriculum'))
-        self.teacher = None
-        if teacher is not None:
-            self._build_teacher(**teacher)
-            self.ema.reset(self.unet)
+        self._setup_teacher(teacher)
+        if self.teacher is not None:  # an EDM denoiser
+            self.teacher_preconditioner = EDMPreconditioner(self.sigma_data,
+                                                            self.sigma_min)
         self.target_unet = frozen_copy(self.unet)
-        self._keep_teacher_out_of_checkpoints()
-
-    def _build_teacher(self, **teacher) -> None:
-        """An EDM teacher: ``unet``, ``checkpoint``, ``init_student``,
-        ``dropout``."""
-        from .preconditioning import EDMPreconditioner
-        self._load_teacher(**teacher)
-        self.teacher_preconditioner = EDMPreconditioner(self.sigma_data,
-                                                        self.sigma_min)
 
     def _teacher_denoiser(self, labels):
         if self.teacher is None:
             return None
-        kwargs = {} if labels is None else dict(y=labels)
-        return partial(self.teacher_preconditioner, self.teacher, **kwargs)
+        return partial(self.teacher_preconditioner, self.teacher,
+                       **label_kwargs(labels))
 
     def loss(self, inputs: Dict, data_samples: Optional[List] = None):
         """The CD/CT loss of one batch at the runner's iteration."""
         step = current_iteration()
-        self._check_step(step)
         target_ema_decay, num_scales = self.curriculum(step)
         labels = inputs.get('labels')
         per_sample = self.objective(
@@ -224,7 +220,6 @@ class JointConsistencyTrainer(ConsistencyTrainer):
         if not hasattr(self.unet, 'diffusion_out'):
             raise ValueError('joint training needs a network with a '
                              'diffusion head: set unet.diffusion_head=True')
-        from .preconditioning import EDMPreconditioner
         self.diffusion_objective = MODELS.build(
             diffusion_objective or dict(type='EDMObjective'),
             default_args=dict(sigma_data=self.sigma_data))
@@ -235,16 +230,14 @@ class JointConsistencyTrainer(ConsistencyTrainer):
     def loss(self, inputs: Dict, data_samples: Optional[List] = None):
         """Consistency loss plus the weighted denoising loss."""
         losses = super().loss(inputs, data_samples)
-        labels = inputs.get('labels')
-        kwargs = {} if labels is None else dict(y=labels)
         denoiser = partial(self.diffusion_preconditioner,
-                           partial(self.unet, head='diffusion'), **kwargs)
+                           partial(self.unet, head='diffusion'),
+                           **label_kwargs(inputs.get('labels')))
         diffusion = self.diffusion_objective(denoiser, inputs['img']).mean()
         losses['loss_consistency'] = losses['loss'].detach()
         losses['loss_diffusion'] = diffusion.detach()
         losses['loss'] = losses['loss'] + self.diffusion_weight * diffusion
-        if not self.skip_nonfinite:
-            self._check_finite(losses['loss'].detach(), current_iteration())
+        self._check_finite(losses['loss'].detach(), current_iteration())
         return losses
 
 
@@ -269,7 +262,6 @@ class EDMTrainer(AveragedTrainer):
 
     def loss(self, inputs: Dict, data_samples: Optional[List] = None):
         step = current_iteration()
-        self._check_step(step)
         labels = inputs.get('labels')
         per_sample = self.objective(
             partial(self.denoise, labels=labels, network=self.unet),
@@ -286,3 +278,9 @@ def _drop_teacher_keys(module, state_dict, prefix, local_metadata):
 def _ignore_missing_teacher(module, incompatible_keys) -> None:
     missing = incompatible_keys.missing_keys
     missing[:] = [k for k in missing if not k.startswith('teacher.')]
+
+
+def _drop_averaged_iter(state_dict, prefix, *args) -> None:
+    """Checkpoints written before the averages hook became their only
+    owner hold an ``averaged_iter`` buffer; it carries nothing now."""
+    state_dict.pop(prefix + 'averaged_iter', None)

@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from mmcm.registry import MODELS
+from mmcm.utils.functional import label_kwargs
 from .preconditioning import TrigFlowPreconditioner
 from .trainers import AveragedTrainer, FrozenTeacherMixin, current_iteration
 from .unets.blocks import timestep_embedding
@@ -67,17 +68,13 @@ class TrigFlowTrainer(FrozenTeacherMixin, AveragedTrainer):
         self.log_variance = LogVarianceHead(
             time_scale=self.preconditioner.time_scale) \
             if adaptive_weighting else None
-        self.teacher = None
-        if teacher is not None:
-            self._load_teacher(**teacher)
-            self.ema.reset(self.unet)
-        self._keep_teacher_out_of_checkpoints()
+        self._setup_teacher(teacher)
 
     def trig_network(self, network: nn.Module,
                      labels: Optional[torch.Tensor]):
         """``F(x / sigma_d, t)`` as a function of ``(x_scaled, t)``."""
         scale = self.preconditioner.time_scale
-        kwargs = {} if labels is None else dict(y=labels)
+        kwargs = label_kwargs(labels)
 
         def forward(x_scaled, t):
             return network(x_scaled, scale * t, **kwargs)
@@ -86,7 +83,6 @@ class TrigFlowTrainer(FrozenTeacherMixin, AveragedTrainer):
 
     def loss(self, inputs: Dict, data_samples: Optional[List] = None):
         step = current_iteration()
-        self._check_step(step)
         labels = inputs.get('labels')
         teacher = (None if self.teacher is None else
                    self.trig_network(self.teacher, labels))

@@ -1,10 +1,14 @@
+"""The bottom layer: checkpoint I/O, tensor helpers, paths, logging and
+small command-line helpers. Nothing here imports the rest of mmcm."""
+from .checkpoint import (CheckpointError, extract_unet_state_dict,
+                         load_checkpoint_file, load_unet_into,
+                         mismatch_report)
 from .distributed import setup_cpu_distributed
 from .logger import get_logger
-from .paths import mmcm_home
-from .random_weights import random_unet_state_dict
-from .setup_env import register_all_modules
+from .paths import checkpoint_cache_dir, fid_reference_cache_dir, mmcm_home
 
 __all__ = [
-    'get_logger', 'mmcm_home', 'random_unet_state_dict',
-    'register_all_modules', 'setup_cpu_distributed'
+    'CheckpointError', 'checkpoint_cache_dir', 'extract_unet_state_dict',
+    'fid_reference_cache_dir', 'get_logger', 'load_checkpoint_file',
+    'load_unet_into', 'mismatch_report', 'mmcm_home', 'setup_cpu_distributed'
 ]

@@ -1,4 +1,6 @@
 """Distributed set-up shared by tools/train.py and tools/test.py."""
+import torch
+import torch.distributed as dist
 from mmengine.config import Config
 
 
@@ -9,8 +11,6 @@ def setup_cpu_distributed(cfg: Config) -> None:
     a device id; on a CPU the process group is started here instead and DDP
     wraps the CPU module without device ids.
     """
-    import torch
-    import torch.distributed as dist
     if cfg.launcher != 'pytorch' or torch.cuda.is_available():
         return
     backend = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('backend')

@@ -8,7 +8,7 @@ from mmcm.apis.diffusers_interop import (diffusers_unet_config,
                                          export_to_diffusers,
                                          import_from_diffusers)
 from mmcm.registry import MODELS
-from mmcm.utils import random_unet_state_dict
+from mmcm.apis import random_unet_state_dict
 
 diffusers = pytest.importorskip('diffusers')
 
@@ -71,7 +71,7 @@ class ReplayGenerator:
 @pytest.mark.parametrize('ts', [(0, 39), (0, 22, 39)],
                          ids=['onestep', 'twostep'])
 def test_same_one_and_two_step_samples(exported, ts):
-    from mmcm.models.schedulers import karras_sigmas, sample_multistep
+    from mmcm.models.sampling import sample_multistep, sampler_sigmas
     model, pipe = exported
     torch.manual_seed(1)
     noise = torch.randn(2, 3, 32, 32)
@@ -88,9 +88,9 @@ def test_same_one_and_two_step_samples(exported, ts):
     def denoiser(x, sigma):
         return model.denoise(x, sigma, labels, clip_denoised=True)
 
-    ours = sample_multistep(denoiser, noise * 80.0, karras_sigmas(40, 0.002,
-                                                                   80.0),
-                            ReplayGenerator(7), ts=ts, steps=40)
+    sigmas = sampler_sigmas('multistep', 40, 0.002, 80.0, ts=ts)
+    ours = sample_multistep(denoiser, noise * 80.0, sigmas,
+                            ReplayGenerator(7))
     ours = (ours.clamp(-1, 1) + 1) / 2
     torch.testing.assert_close(ours, theirs, atol=1e-4, rtol=0)
 

@@ -1,7 +1,5 @@
 import pytest
-import torch
 
-from mmcm.models.schedulers import SampleIndexGenerator, build_generator
 from mmcm.registry import DATASETS
 
 
@@ -29,18 +27,3 @@ def test_unconditional_items_have_no_labels_and_bad_sizes_fail():
     with pytest.raises(ValueError, match='num_classes'):
         DATASETS.build(dict(type='GenerationDataset', num_samples=2,
                             num_classes=0))
-
-
-def test_index_generator_replays_determ_indiv_rows():
-    full = build_generator('determ-indiv', 9, seed=5)
-    first = full.randn(9, 2, 3)
-    second = full.randn(9, 2, 3)  # a multistep sampler draws again
-    picked = SampleIndexGenerator([7, 2, 4], 9, seed=5)
-    torch.testing.assert_close(picked.randn(3, 2, 3), first[[7, 2, 4]],
-                               rtol=0, atol=0)
-    torch.testing.assert_close(picked.randn(3, 2, 3), second[[7, 2, 4]],
-                               rtol=0, atol=0)
-    with pytest.raises(ValueError, match='sample indices'):
-        SampleIndexGenerator([9], 9)
-    with pytest.raises(ValueError, match='3 sample indices'):
-        picked.randn(2, 2, 3)

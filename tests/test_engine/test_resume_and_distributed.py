@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from mmcm.apis.checkpoint import load_checkpoint_file
+from mmcm.utils.checkpoint import load_checkpoint_file
 from ..conftest import REPO
 from .recorder import read_records
 

@@ -3,7 +3,6 @@ import pytest
 import torch
 
 from mmcm.evaluation import knn_radii, manifold_coverage, precision_recall
-from mmcm.evaluation.base import _LAST_BATCH
 from mmcm.registry import METRICS
 
 
@@ -69,7 +68,6 @@ def test_metric_against_reference_features(tmp_path):
     images[:, 0, 0, 0] = torch.arange(12).float()
     samples = [dict(fake_img=img, sample_index=i)
                for i, img in enumerate(images)]
-    _LAST_BATCH.clear()
     metric.process({}, samples[:5])
     metric.process({}, samples[5:])
     result = metric.compute_metrics(metric.results)

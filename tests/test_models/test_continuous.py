@@ -4,7 +4,7 @@ import torch
 from mmengine import Config
 
 from mmcm.models.objectives import karras_time_derivative
-from mmcm.models.schedulers import karras_sigma
+from mmcm.models.sampling import karras_sigma
 from mmcm.registry import MODELS
 
 from ..conftest import REPO

@@ -10,11 +10,9 @@ def test_uint8_to_unit_range_and_back():
     x = ConsistencyDataPreprocessor.normalize(pixels)
     assert torch.allclose(x.flatten(), torch.tensor([-1.0, 127 / 127.5 - 1,
                                                      1.0]))
-    # The official cast truncates: 0.0 -> 127.5 -> 127.
-    back = ConsistencyDataPreprocessor.to_uint8_nhwc(
+    back = ConsistencyDataPreprocessor.destruct(
         torch.tensor([-1.0, 0.0, 1.0, 1.5]).reshape(1, 4, 1, 1))
-    assert back.shape == (1, 1, 1, 4) and back.dtype == np.uint8
-    assert back.flatten().tolist() == [0, 127, 255, 255]
+    assert back.flatten().tolist() == [0.0, 127.5, 255.0, 255.0]
 
 
 def test_forward_accepts_hwc_list_and_keeps_labels():

@@ -7,7 +7,7 @@ import torch
 from mmengine import Config
 
 from mmcm.apis import generate_samples, init_model
-from mmcm.utils import random_unet_state_dict
+from mmcm.apis import random_unet_state_dict
 
 from ..conftest import REPO
 

@@ -8,7 +8,7 @@ import torch
 from mmcm.models.editing import (LUMA_WEIGHTS, Colorization, Inpainting,
                                  StrokeGuidance, SuperResolution,
                                  edit_multistep, slerp)
-from mmcm.models.schedulers import build_generator, karras_sigma
+from mmcm.models.sampling import build_generator, karras_sigma
 
 
 def official_luma_basis() -> torch.Tensor:

@@ -9,7 +9,7 @@ from mmcm.models.losses import PseudoHuberDistance, build_distance
 from mmcm.models.losses.weightings import get_weighting
 from mmcm.models.objectives import (IndexSampler,
                                     lognormal_index_probabilities)
-from mmcm.models.schedulers import ExponentialScales
+from mmcm.models.curricula import ExponentialScales
 from mmcm.registry import MODELS
 
 from ..conftest import REPO

@@ -88,7 +88,6 @@ def test_target_and_ema_update_arithmetic():
     assert torch.allclose(weight, torch.full_like(weight, 1 - target_decay))
     ema_weight = model.ema.networks[0].input_blocks[0][0].weight
     assert torch.allclose(ema_weight, torch.full_like(ema_weight, 0.1))
-    assert int(model.averaged_iter) == 3
 
 
 def test_teacher_is_referenced_not_saved():
@@ -100,14 +99,11 @@ def test_teacher_is_referenced_not_saved():
     build('cd').load_state_dict(state, strict=True)
 
 
-def test_missing_averages_hook_is_detected():
-    model = build('ct')
-    set_iter(5)
-    try:
-        with pytest.raises(RuntimeError, match='ConsistencyAveragesHook'):
-            model(batch()['inputs'], mode='loss')
-    finally:
-        set_iter(0)
+def test_checkpoints_with_the_retired_averaged_iter_buffer_load():
+    state = build('ct').state_dict()
+    assert 'averaged_iter' not in state
+    state['averaged_iter'] = torch.tensor(41)
+    build('ct').load_state_dict(state, strict=True)
 
 
 def test_non_finite_loss_names_the_iteration():
@@ -116,8 +112,9 @@ def test_non_finite_loss_names_the_iteration():
     inputs['img'] = torch.full((8, 3, 16, 16), float('nan'))
     with pytest.raises(FloatingPointError, match='iteration 0'):
         model.loss(inputs)
-    model.skip_nonfinite = True  # as under AMP's dynamic loss scale
-    assert not torch.isfinite(model.loss(inputs)['loss'])
+    # Under AMP's autocast the dynamic loss scaler skips the step instead.
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        assert not torch.isfinite(model.loss(inputs)['loss'])
 
 
 def test_training_checkpoint_samples_with_ema_weights(tmp_path, tiny_config):

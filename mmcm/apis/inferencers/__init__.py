@@ -1,11 +1,11 @@
 """Run consistency models through mmagic's ``MMagicInferencer``.
 
-``import mmcm`` is enough: it calls :func:`register_mmagic_inferencer` as
-soon as mmagic's inferencer is imported (see :mod:`mmcm.mmagic_hook`). Then
-use mmagic as usual::
+Call :func:`register_mmagic_inferencer` once, then use mmagic as usual::
 
-    import mmcm  # noqa: F401
     from mmagic.apis import MMagicInferencer
+    from mmcm.apis.inferencers import register_mmagic_inferencer
+
+    register_mmagic_inferencer()
 
     editor = MMagicInferencer(model_name='consistency_models',
                               config_name='cd-lpips_imagenet-64x64')

@@ -12,8 +12,9 @@ from mmengine import Config, DefaultScope
 from mmengine.dataset import pseudo_collate
 
 from mmcm.apis.inference import init_model
-from mmcm.apis.sampling import resolve_labels
 from mmcm.models.consistency_model import DEFAULT_SAMPLING_CFG
+from mmcm.models.labels import resolve_labels
+from mmcm.utils.functional import pixels_to_uint8_nhwc
 from mmcm.visualization import save_image_grid
 from .settings import MODEL_NAME, result_path
 
@@ -114,7 +115,8 @@ class ConsistencyModelsInferencer(BaseMMagicInferencer):
         if num_batches < 1:
             raise ValueError(f'num_batches must be positive, got '
                              f'{num_batches}')
-        labels = resolve_labels(self.model, num_batches, _label_list(label),
+        labels = resolve_labels(self.model.num_classes, num_batches,
+                                _label_list(label),
                                 self.seed)
         options = {key: self.extra_parameters[key]
                    for key in SAMPLING_OPTIONS
@@ -136,7 +138,7 @@ class ConsistencyModelsInferencer(BaseMMagicInferencer):
                 ``consistency_models.png``; empty to save nothing.
         """
         pixels = torch.stack([pred.fake_img for pred in preds])
-        images = pixels.to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+        images = pixels_to_uint8_nhwc(pixels)
         if result_out_dir:
             save_image_grid(images, result_path(result_out_dir))
         return images

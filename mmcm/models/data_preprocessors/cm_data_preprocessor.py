@@ -6,6 +6,7 @@ import torch
 from mmengine.model import BaseDataPreprocessor
 
 from mmcm.registry import MODELS
+from mmcm.utils.functional import to_pixels
 
 
 @MODELS.register_module()
@@ -30,18 +31,9 @@ class ConsistencyDataPreprocessor(BaseDataPreprocessor):
 
     @staticmethod
     def destruct(images: torch.Tensor) -> torch.Tensor:
-        """[-1, 1] images back to [0, 255] floats."""
-        return ((images.float() + 1) * 127.5).clamp(0, 255)
-
-    @staticmethod
-    def to_uint8_nhwc(images: torch.Tensor) -> np.ndarray:
-        """[-1, 1] NCHW images to a uint8 NHWC array, as ``image_sample.py``.
-
-        The cast truncates, exactly like the official
-        ``((x + 1) * 127.5).clamp(0, 255).to(uint8)``.
-        """
-        pixels = ConsistencyDataPreprocessor.destruct(images).to(torch.uint8)
-        return pixels.permute(0, 2, 3, 1).contiguous().cpu().numpy()
+        """[-1, 1] images back to [0, 255] floats (see
+        :func:`mmcm.utils.functional.to_pixels`)."""
+        return to_pixels(images)
 
     def forward(self, data: dict, training: bool = False) -> dict:
         data = self.cast_data(data)

@@ -4,8 +4,7 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from ..schedulers.karras_grid import karras_sigma
-from ..schedulers.samplers import progress_iter
+from ..sampling import karras_sigma, progress_iter
 from .operators import EditOperator
 
 Denoiser = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]

@@ -4,20 +4,16 @@ Each distance is an ``nn.Module`` whose ``forward(x, y)`` returns one value
 per sample, shape ``(N,)``, for images in ``[-1, 1]``. The official names
 (``--loss_norm`` of ``cm_train.py``) map to configs in :func:`build_distance`.
 """
-from typing import Optional, Union
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from mmcm.registry import MODELS
+from mmcm.utils.functional import mean_flat
 
 DISTANCE_NAMES = ('l1', 'l2', 'l2-32', 'lpips', 'pseudo-huber')
-
-
-def mean_flat(x: torch.Tensor) -> torch.Tensor:
-    """Mean over all dimensions but the first (batch) one."""
-    return x.mean(dim=tuple(range(1, x.ndim)))
 
 
 def resize_bilinear(x: torch.Tensor, size: int) -> torch.Tensor:
@@ -99,38 +95,3 @@ class PseudoHuberDistance(nn.Module):
 
     def extra_repr(self) -> str:
         return f'c={self.c}'
-
-
-def official_distance_config(name: str) -> dict:
-    """The config of the distance the official code calls ``name``."""
-    from .lpips_loss import LPIPSDistance
-    configs = {
-        'l1': dict(type=L1Distance),
-        'l2': dict(type=L2Distance),
-        'l2-32': dict(type=L2Distance, resize_to=32),
-        'lpips': dict(type=LPIPSDistance),
-        'pseudo-huber': dict(type=PseudoHuberDistance),
-    }
-    if name not in configs:
-        raise ValueError(f'unknown distance {name!r}; choose one of '
-                         f'{", ".join(DISTANCE_NAMES)} or give a config dict')
-    return configs[name]
-
-
-def build_distance(name_or_cfg: Union[str, dict, nn.Module]) -> nn.Module:
-    """Build a distance from an official name, a config or a module.
-
-    Args:
-        name_or_cfg: ``'l1'``, ``'l2'``, ``'l2-32'``, ``'lpips'``,
-            ``'pseudo-huber'`` (improved CT), a
-            ``dict(type=...)`` for :data:`mmcm.registry.MODELS`, or an
-            already built module (returned as is).
-
-    Returns:
-        A module with ``forward(x, y) -> (N,)``.
-    """
-    if isinstance(name_or_cfg, nn.Module):
-        return name_or_cfg
-    if isinstance(name_or_cfg, str):
-        name_or_cfg = official_distance_config(name_or_cfg)
-    return MODELS.build(dict(name_or_cfg))

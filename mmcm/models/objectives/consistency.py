@@ -12,8 +12,9 @@ from typing import Callable, Optional, Union
 import torch
 
 from mmcm.registry import MODELS
-from ..preconditioning import append_dims
-from ..schedulers import karras_sigma
+from mmcm.utils.functional import append_dims, rng_state, set_rng_state
+from ..losses import build_distance, get_weighting
+from ..sampling import karras_sigma
 
 Denoiser = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -102,20 +103,6 @@ def heun_teacher_step(teacher: Denoiser, x: torch.Tensor, sigma: torch.Tensor,
     return x + (d + d_next) / 2 * step
 
 
-def rng_state(device: torch.device) -> tuple:
-    """CPU (and, on GPU, CUDA) RNG state, to replay dropout masks."""
-    cuda = (torch.cuda.get_rng_state(device)
-            if torch.device(device).type == 'cuda' else None)
-    return torch.get_rng_state(), cuda, device
-
-
-def set_rng_state(state: tuple) -> None:
-    cpu, cuda, device = state
-    torch.set_rng_state(cpu)
-    if cuda is not None:
-        torch.cuda.set_rng_state(cuda, device)
-
-
 @MODELS.register_module()
 class ConsistencyObjective:
     """Per-sample CD/CT loss ``lambda(t_{n+1}) d(f(x_{n+1}), f^-(x_n))``.
@@ -134,7 +121,6 @@ class ConsistencyObjective:
     def __init__(self, distance='lpips', weighting: str = 'uniform',
                  sigma_data: float = 0.5,
                  index_sampling: Union[str, dict] = 'uniform'):
-        from ..losses import build_distance
         self.distance = build_distance(distance)
         self.weighting = weighting
         self.sigma_data = sigma_data
@@ -152,7 +138,6 @@ class ConsistencyObjective:
         with the labels already bound. The caller makes ``online`` and
         ``target`` share dropout randomness (see ``ConsistencyTrainer``).
         """
-        from ..losses import get_weighting
         if noise is None:
             noise = torch.randn_like(x_start)
         indices = self.index_sampler(x_start.shape[0], num_scales, sigma_min,

@@ -12,11 +12,10 @@ from typing import Callable, Optional
 import torch
 
 from mmcm.registry import MODELS
-from ..losses.distances import mean_flat
-from ..preconditioning import append_dims
-from ..schedulers import karras_sigma
-from .consistency import rng_state, set_rng_state
-from .scm import jvp_without_grad
+from mmcm.utils.functional import (append_dims, jvp_without_grad, mean_flat,
+                                   rng_state, set_rng_state)
+from ..losses import get_weighting
+from ..sampling import karras_sigma
 
 Denoiser = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -62,7 +61,6 @@ class ContinuousConsistencyObjective:
                  rho: float = 7.0, teacher: Optional[Denoiser] = None,
                  noise: Optional[torch.Tensor] = None,
                  u: Optional[torch.Tensor] = None) -> torch.Tensor:
-        from ..losses import get_weighting
         if noise is None:
             noise = torch.randn_like(x_start)
         if u is None:

@@ -2,7 +2,8 @@
 import torch
 
 from mmcm.registry import MODELS
-from ..preconditioning import append_dims
+from mmcm.utils.functional import append_dims
+from ..losses import get_weighting
 
 
 @MODELS.register_module()
@@ -28,7 +29,6 @@ class EDMObjective:
 
     def __call__(self, denoiser, x_start: torch.Tensor) -> torch.Tensor:
         """Return the unreduced per-sample loss, shape ``(N,)``."""
-        from ..losses import get_weighting
         sigma = self.sample_sigmas(x_start.shape[0], x_start.device)
         noise = torch.randn_like(x_start)
         denoised = denoiser(x_start + noise * append_dims(sigma, x_start.ndim),

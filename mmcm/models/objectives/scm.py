@@ -9,12 +9,10 @@ callable taking the scaled image and the time ``t`` in ``[0, pi / 2]``):
 from typing import Callable, Optional
 
 import torch
-from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from mmcm.registry import MODELS
-from ..losses.distances import mean_flat
-from ..preconditioning import append_dims
-from .consistency import rng_state, set_rng_state
+from mmcm.utils.functional import (append_dims, jvp_without_grad, mean_flat,
+                                   rng_state, set_rng_state, trigflow_time)
 
 TrigNetwork = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -27,7 +25,7 @@ def sample_trigflow_time(batch_size: int, p_mean: float, p_std: float,
     mapped to TrigFlow time.
     """
     tau = p_mean + p_std * torch.randn(batch_size, device=device)
-    return torch.atan(tau.exp() / sigma_data)
+    return trigflow_time(tau.exp(), sigma_data)
 
 
 def trigflow_sample(x_start: torch.Tensor, t: torch.Tensor,
@@ -38,15 +36,6 @@ def trigflow_sample(x_start: torch.Tensor, t: torch.Tensor,
     cos, sin = (append_dims(f(t), x_start.ndim) for f in (torch.cos,
                                                            torch.sin))
     return cos * x_start + sin * z, z, cos * z - sin * x_start
-
-
-def jvp_without_grad(fn: Callable, primals: tuple, tangents: tuple):
-    """``(fn(*primals), d fn . tangents)`` by ``torch.func.jvp``, detached
-    and without building a graph; attention runs through SDPA's math
-    backend, the one that supports forward-mode AD."""
-    with torch.no_grad(), sdpa_kernel(SDPBackend.MATH):
-        output, derivative = torch.func.jvp(fn, primals, tangents)
-    return output.detach(), derivative.detach()
 
 
 def consistency_tangent(network: TrigNetwork, x_t: torch.Tensor,

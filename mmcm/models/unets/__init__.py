@@ -1,4 +1,4 @@
-from .acceleration import AUTOCAST_DTYPES, Accelerable
+from .acceleration import Accelerable
 from .adm_unet import ADMUNet, default_channel_mult
 from .mlp_mixer import MLPMixer
 from .winograd import (WinogradConv2d, use_winograd,
@@ -6,6 +6,6 @@ from .winograd import (WinogradConv2d, use_winograd,
 
 __all__ = [
     'ADMUNet', 'MLPMixer', 'default_channel_mult', 'Accelerable',
-    'AUTOCAST_DTYPES', 'WinogradConv2d', 'use_winograd',
+    'WinogradConv2d', 'use_winograd',
     'winograd_kernel_bytes'
 ]

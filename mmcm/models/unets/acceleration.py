@@ -24,9 +24,8 @@ from typing import Optional
 
 import torch
 
+from mmcm.utils.functional import AUTOCAST_DTYPES
 from .winograd import use_winograd
-
-AUTOCAST_DTYPES = {'fp16': torch.float16, 'bf16': torch.bfloat16}
 
 
 class Accelerable:

@@ -4,7 +4,7 @@ import torch.nn.functional as F
 from mmengine import Config
 
 from mmcm.models.unets import ADMUNet, MLPMixer
-from mmcm.utils import random_unet_state_dict
+from mmcm.apis import random_unet_state_dict
 from ...conftest import TINY_CONFIG
 
 

@@ -2,10 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from mmcm.models.schedulers import (karras_sigma, karras_sigmas,
-                                    sample_euler, sample_heun,
-                                    sample_multistep, sample_onestep,
-                                    validate_ts)
+from mmcm.models.sampling import (karras_sigma, karras_sigmas, sample_euler,
+                                  sample_heun, sample_multistep,
+                                  sample_onestep, sampler_sigmas, validate_ts)
 
 
 class OnesGenerator:
@@ -47,8 +46,9 @@ def test_multistep_levels_and_renoising():
         return torch.full_like(x, 0.5)
 
     x = torch.zeros(2, 1, 2, 2)
-    out = sample_multistep(model, x, None, OnesGenerator(), ts=(0, 10, 22),
-                           steps=40)
+    sigmas = sampler_sigmas('multistep', 40, 0.002, 80.0, ts=(0, 10, 22))
+    assert sigmas.dtype == torch.float64 and len(sigmas) == 3
+    out = sample_multistep(model, x, sigmas, OnesGenerator())
     assert seen == pytest.approx([80.0, karras_sigma(10, 40, 0.002, 80.0)])
     # The last jump re-noises to sigma_22 = 1.382368 with std
     # sqrt(sigma^2 - sigma_min^2).
@@ -57,9 +57,9 @@ def test_multistep_levels_and_renoising():
 
 
 def test_multistep_ending_at_last_index_adds_no_noise():
+    sigmas = sampler_sigmas('multistep', 40, 0.002, 80.0, ts=(0, 22, 39))
     out = sample_multistep(lambda x, s: torch.full_like(x, -0.3),
-                           torch.zeros(1, 1, 2, 2), None, OnesGenerator(),
-                           ts=(0, 22, 39), steps=40)
+                           torch.zeros(1, 1, 2, 2), sigmas, OnesGenerator())
     assert torch.allclose(out, torch.full_like(out, -0.3))
 
 
@@ -101,3 +101,14 @@ def test_heun_churn_adds_noise():
 def test_validate_ts_errors(ts, message):
     with pytest.raises(ValueError, match=message):
         validate_ts(ts, 40)
+
+
+def test_sampler_sigmas_are_the_grid_or_its_levels_at_ts():
+    grid = sampler_sigmas('heun', 5, 0.002, 80.0)
+    assert torch.equal(grid, karras_sigmas(5, 0.002, 80.0))
+    assert grid[-1] == 0 and grid.dtype == torch.float32
+    levels = sampler_sigmas('multistep', 5, 0.002, 80.0, ts=(1, 3))
+    assert levels.tolist() == [karras_sigma(1, 5, 0.002, 80.0),
+                               karras_sigma(3, 5, 0.002, 80.0)]
+    with pytest.raises(ValueError, match='ascending'):
+        sampler_sigmas('multistep', 5, 0.002, 80.0, ts=(3, 1))

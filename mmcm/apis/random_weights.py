@@ -1,6 +1,9 @@
 """Random weights in the official checkpoint format, for demos and tests."""
 import torch
 
+from mmcm.registry import MODELS
+from .setup_env import register_all_modules
+
 
 def random_unet_state_dict(unet_cfg: dict, seed: int = 0,
                            std: float = 0.05) -> dict:
@@ -9,8 +12,6 @@ def random_unet_state_dict(unet_cfg: dict, seed: int = 0,
     Layers the official code initialises to zero (output convolutions) get
     ``N(0, std)`` values too, so samples from it are not constant images.
     """
-    from mmcm.registry import MODELS
-    from mmcm.utils import register_all_modules
     register_all_modules(init_default_scope=False)
     torch.manual_seed(seed)
     unet = MODELS.build(unet_cfg)

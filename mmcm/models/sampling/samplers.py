@@ -1,15 +1,18 @@
 """Samplers over a denoiser ``D(x, sigma)``, following the official code.
 
 Every sampler takes ``(denoiser, x_T, sigmas, generator, **options)`` where
-``x_T`` is already scaled by ``sigma_max`` and ``sigmas`` is the Karras grid
-with a trailing zero, and returns the final sample before clipping.
+``x_T`` is already scaled by ``sigma_max`` and ``sigmas`` are the descending
+noise levels the sampler visits (:func:`sampler_sigmas`: the Karras grid
+with a trailing zero, or for multistep sampling the grid's levels at
+``ts``), and returns the final sample before clipping.
 """
 from typing import Callable, Optional, Sequence
 
 import numpy as np
 import torch
+from mmengine.utils import track_iter_progress
 
-from .karras_grid import karras_sigma
+from .karras_grid import karras_sigma, karras_sigmas
 
 Denoiser = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -17,7 +20,6 @@ Denoiser = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 def progress_iter(iterable, show: bool):
     if not show:
         return iterable
-    from mmengine.utils import track_iter_progress
     return track_iter_progress(list(iterable))
 
 
@@ -37,21 +39,19 @@ def sample_onestep(denoiser: Denoiser, x: torch.Tensor, sigmas: torch.Tensor,
 
 @torch.no_grad()
 def sample_multistep(denoiser: Denoiser, x: torch.Tensor, sigmas: torch.Tensor,
-                     generator, ts: Sequence[int], steps: int,
-                     sigma_min: float = 0.002, sigma_max: float = 80.0,
-                     rho: float = 7.0, progress: bool = False) -> torch.Tensor:
+                     generator, sigma_min: float = 0.002,
+                     progress: bool = False) -> torch.Tensor:
     """Multistep consistency sampling, Song et al. (2023) Algorithm 1.
 
-    ``ts`` are ascending indices into a Karras grid of ``steps`` points. At
-    each index the model jumps to ``x_0``; the result is re-noised to the next
+    ``sigmas`` are the levels of the grid at the ascending indices ``ts``
+    (float64, as the official code computes them). At each level but the
+    last the model jumps to ``x_0``; the result is re-noised to the next
     level with standard deviation ``sqrt(sigma_next^2 - sigma_min^2)``.
     """
     ones = x.new_ones([x.shape[0]])
-    for i in progress_iter(range(len(ts) - 1), progress):
-        sigma = karras_sigma(ts[i], steps, sigma_min, sigma_max, rho)
-        x0 = denoiser(x, sigma * ones)
-        next_sigma = karras_sigma(ts[i + 1], steps, sigma_min, sigma_max, rho)
-        next_sigma = float(np.clip(next_sigma, sigma_min, sigma_max))
+    for i in progress_iter(range(len(sigmas) - 1), progress):
+        x0 = denoiser(x, float(sigmas[i]) * ones)
+        next_sigma = max(float(sigmas[i + 1]), sigma_min)
         noise_std = np.sqrt(next_sigma**2 - sigma_min**2)
         x = x0 + generator.randn_like(x) * noise_std
     return x
@@ -112,6 +112,23 @@ def get_sampler(name: str) -> Callable:
         raise ValueError(f'unknown sampler {name!r}; choose one of '
                          f'{", ".join(SAMPLERS)}')
     return SAMPLERS[name]
+
+
+def sampler_sigmas(sampler: str, steps: int, sigma_min: float,
+                   sigma_max: float, rho: float = 7.0,
+                   ts: Optional[Sequence[int]] = None,
+                   device='cpu') -> torch.Tensor:
+    """The noise levels ``sampler`` visits on a Karras grid of ``steps``.
+
+    Multistep sampling visits the levels at ``ts`` (float64 numbers of
+    :func:`karras_sigma`); the other samplers walk the whole float32 grid
+    and a final zero (one-step sampling uses its first level only).
+    """
+    if sampler == 'multistep':
+        levels = [karras_sigma(t, steps, sigma_min, sigma_max, rho)
+                  for t in validate_ts(ts, steps)]
+        return torch.tensor(levels, dtype=torch.float64, device=device)
+    return karras_sigmas(steps, sigma_min, sigma_max, rho, device=device)
 
 
 def validate_ts(ts: Optional[Sequence[int]], steps: int) -> tuple:

@@ -1,14 +1,17 @@
-"""Safe loading of official ``.pt`` and mmengine checkpoints into mmcm models.
+"""Safe loading of official ``.pt`` and mmengine checkpoints into networks.
 
 Every failure is raised as :class:`CheckpointError` with a one-line message
 that says what is wrong and what to do.
 """
 import os
 import os.path as osp
-from typing import Dict, Optional
+from typing import Callable, Dict, Optional
 from urllib.parse import urlparse
 
+import numpy as np
 import torch
+
+from .paths import checkpoint_cache_dir
 
 UNET_PREFIXES = ('unet.', 'module.unet.')
 EMA_PREFIX = 'ema.networks.'
@@ -22,15 +25,9 @@ def is_url(path: str) -> bool:
     return urlparse(str(path)).scheme in ('http', 'https')
 
 
-def default_cache_dir() -> str:
-    """Where downloaded checkpoints are kept (``$MMCM_HOME`` or torch hub)."""
-    return os.environ.get('MMCM_HOME',
-                          osp.join(torch.hub.get_dir(), 'checkpoints'))
-
-
 def download_checkpoint(url: str, cache_dir: Optional[str] = None) -> str:
     """Download ``url`` once into ``cache_dir`` and return the local path."""
-    cache_dir = cache_dir or default_cache_dir()
+    cache_dir = cache_dir or checkpoint_cache_dir()
     os.makedirs(cache_dir, exist_ok=True)
     path = osp.join(cache_dir, osp.basename(urlparse(url).path) or 'ckpt.pt')
     if not osp.isfile(path):
@@ -47,7 +44,6 @@ def mmengine_safe_globals() -> list:
     """numpy arrays and scalars, which mmengine writes into checkpoints'
     meta, allowed on top of the tensors and containers that ``weights_only``
     loading accepts (see ``mmcm.engine.ResumeStateHook``)."""
-    import numpy as np
     dtypes = [type(np.dtype(name)) for name in
               ('float64', 'float32', 'float16', 'int64', 'int32', 'uint32',
                'uint8', 'bool')]
@@ -139,3 +135,22 @@ def mismatch_report(model: torch.nn.Module,
             shown = ', '.join(keys[:5]) + (' ...' if len(keys) > 5 else '')
             parts.append(f'{len(keys)} {label} key(s): {shown}')
     return '; '.join(parts)
+
+
+def load_unet_into(unet: torch.nn.Module, checkpoint: str,
+                   fitting_hint: Optional[Callable[[dict], str]] = None
+                   ) -> None:
+    """Strictly load a checkpoint's UNet weights (EMA first) into ``unet``.
+
+    ``fitting_hint(state)`` may add to the error what would fit instead
+    (``mmcm.apis`` names the bundled configs that do).
+    """
+    state = extract_unet_state_dict(load_checkpoint_file(checkpoint))
+    report = mismatch_report(unet, state)
+    if report:
+        hint = fitting_hint(state) if fitting_hint is not None else ''
+        raise CheckpointError(f'{checkpoint} does not fit this config '
+                              f'({report}){hint}')
+    expected = unet.state_dict()
+    unet.load_state_dict(
+        {k: v.to(expected[k].dtype) for k, v in state.items()}, strict=True)

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from mmcm.models.schedulers import karras_sigma, karras_sigmas
+from mmcm.models.sampling import karras_sigma, karras_sigmas
 
 
 def test_three_point_grid_hand_values():

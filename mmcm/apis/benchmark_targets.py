@@ -9,6 +9,7 @@
 from typing import Optional
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 # Dense (no sparsity) peak TFLOP/s by precision, from the vendors' data
 # sheets; the first name contained in the device name wins.
@@ -33,7 +34,6 @@ def peak_tflops(device_name: str, precision: str) -> Optional[float]:
 
 def forward_flops(network: torch.nn.Module, device) -> float:
     """FLOPs of one forward pass of ``network`` on one image (float32)."""
-    from torch.utils.flop_counter import FlopCounterMode
     shape = (1, network.in_channels, network.image_size, network.image_size)
     x = torch.zeros(shape, device=device)
     t = torch.ones(1, device=device)

@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from mmcm.models.schedulers import (AdaptiveTargetEMA, ConsistencyCurriculum,
+from mmcm.models.curricula import (AdaptiveTargetEMA, ConsistencyCurriculum,
                                     FixedScales, FixedTargetEMA,
                                     ProgressiveScales)
 from mmcm.registry import CURRICULA

@@ -5,8 +5,10 @@ import time
 from typing import Callable, Dict
 
 import torch
+from torch._C._profiler import _EventType
 
 from mmcm.models.unets.acceleration import Accelerable
+from .diffusers_interop import diffusers_unet_config, to_diffusers_state_dict
 
 
 def synchronize(device) -> None:
@@ -17,7 +19,6 @@ def synchronize(device) -> None:
 def _allocation_totals(nodes, totals: list) -> list:
     """``(time, running total, size)`` of every CPU allocation (or free,
     negative size) event in a profiler event tree."""
-    from torch._C._profiler import _EventType
     for node in nodes:
         fields = node.extra_fields
         if (node.tag == _EventType.Allocation
@@ -123,9 +124,6 @@ class DiffusersUNet(Accelerable, torch.nn.Module):
 def diffusers_copy(adm_unet) -> DiffusersUNet:
     """The same weights as a diffusers ``UNet2DModel`` (float32)."""
     from diffusers import UNet2DModel
-
-    from mmcm.apis.diffusers_interop import (diffusers_unet_config,
-                                             to_diffusers_state_dict)
     state = {k: v.float().cpu() for k, v in adm_unet.state_dict().items()}
     unet = UNet2DModel(**diffusers_unet_config(adm_unet))
     unet.load_state_dict(to_diffusers_state_dict(adm_unet, state))

@@ -122,7 +122,7 @@ def test_url_is_downloaded_once_and_cached(tiny_config, tiny_checkpoint,
     monkeypatch.setenv('MMCM_HOME', str(cache))
     url = f'http://127.0.0.1:{loopback_server.server_port}/tiny.pt'
     init_model(tiny_config, url)
-    assert (cache / 'tiny.pt').is_file()
+    assert (cache / 'checkpoints' / 'tiny.pt').is_file()
     loopback_server.shutdown()
     loopback_server.server_close()
     init_model(tiny_config, url)  # served from the cache
