@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install the stack if needed (tools/env/install.sh), lint, run the test suite.
+# Install the full stack if needed (tools/env/install.sh, default level),
+# lint, run the test suite.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
