@@ -7,6 +7,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from mmcm.utils.functional import from_pixels
+
 NAMED_MASKS = ('center', 'left', 'right', 'top', 'bottom')
 
 ImageInput = Union[np.ndarray, torch.Tensor, Sequence[np.ndarray]]
@@ -69,7 +71,7 @@ def images_to_tensor(images: ImageInput) -> torch.Tensor:
         shapes = sorted({a.shape for a in arrays})
         raise ValueError(f'images differ in size or channels: {shapes}')
     batch = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2)
-    return batch.float() / 127.5 - 1
+    return from_pixels(batch)
 
 
 def _as_array_list(images) -> List[np.ndarray]:

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from mmengine.dataset import BaseDataset
 
 from mmcm.registry import DATASETS
+from mmcm.utils.functional import quantize_uint8
 
 from .transforms import PackConsistencyInputs
 
@@ -40,7 +41,7 @@ def digits_to_uint8(images: np.ndarray, image_size: int = 8,
             align_corners=False)
         x = F.interpolate(x, size=(image_size, image_size),
                           mode=interpolation, **extra)
-    return x[:, 0].round().clamp(0, 255).to(torch.uint8).numpy()
+    return quantize_uint8(x[:, 0].round()).numpy()
 
 
 def split_indices(num: int, split: str) -> np.ndarray:

@@ -2,8 +2,8 @@
 
 Shapes, per-sample means, the RNG replay of dropout masks, forward-mode
 derivatives, the TrigFlow time of an EDM noise level, image conversions
-between the model's [-1, 1] range and uint8 pixels, class-label keywords
-and the precision names of the command-line tools.
+between uint8 pixels and the model's [-1, 1] range (both ways), class-label
+keywords and the precision names of the command-line tools.
 """
 from typing import Callable, Optional, Sequence, Union
 
@@ -60,6 +60,11 @@ def trigflow_time(sigma: torch.Tensor, sigma_data: float) -> torch.Tensor:
     ``x_0 + sigma n`` at ``sigma = sigma_data tan(t)``.
     """
     return torch.atan(sigma / sigma_data)
+
+
+def from_pixels(pixels: torch.Tensor) -> torch.Tensor:
+    """uint8 (or [0, 255]) pixels to the model's range: ``p / 127.5 - 1``."""
+    return pixels.float() / 127.5 - 1
 
 
 def to_pixels(images: torch.Tensor) -> torch.Tensor:

@@ -5,6 +5,7 @@ import os.path as osp
 from typing import Optional
 
 import numpy as np
+from PIL import Image
 
 
 def make_image_grid(images: np.ndarray, num_columns: Optional[int] = None,
@@ -31,7 +32,6 @@ def make_image_grid(images: np.ndarray, num_columns: Optional[int] = None,
 
 def save_image(image: np.ndarray, path: str) -> None:
     """Write one uint8 ``(H, W, C)`` image (C = 1 or 3) to ``path``."""
-    from PIL import Image
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     Image.fromarray(image.squeeze(-1) if image.shape[-1] == 1 else image
                     ).save(path)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmcm.utils.functional import (append_dims, index_list,
+from mmcm.utils.functional import (append_dims, from_pixels, index_list,
                                    jvp_without_grad, label_kwargs, mean_flat,
                                    pixels_to_uint8_nhwc, quantize_uint8,
                                    rng_state, set_rng_state, to_pixels,
@@ -43,6 +43,11 @@ def test_trigflow_time():
     t = trigflow_time(sigma, 0.5)
     torch.testing.assert_close(t, torch.tensor([0.0, math.pi / 4,
                                                 math.pi / 3]))
+
+
+def test_pixels_to_the_model_range():
+    pixels = torch.tensor([0, 51, 255], dtype=torch.uint8)
+    assert from_pixels(pixels).tolist() == pytest.approx([-1.0, -0.6, 1.0])
 
 
 def test_pixel_conversions_truncate_or_round():

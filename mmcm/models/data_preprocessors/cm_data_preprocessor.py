@@ -6,7 +6,7 @@ import torch
 from mmengine.model import BaseDataPreprocessor
 
 from mmcm.registry import MODELS
-from mmcm.utils.functional import to_pixels
+from mmcm.utils.functional import from_pixels, to_pixels
 
 
 @MODELS.register_module()
@@ -27,7 +27,7 @@ class ConsistencyDataPreprocessor(BaseDataPreprocessor):
         if not torch.is_tensor(images):
             images = torch.stack([_to_chw(torch.as_tensor(np.asarray(i)))
                                   for i in images])
-        return images.float() / 127.5 - 1
+        return from_pixels(images)
 
     @staticmethod
     def destruct(images: torch.Tensor) -> torch.Tensor:
