@@ -166,11 +166,12 @@ class ConsistencyModel(BaseModel):
                 :data:`DEFAULT_SAMPLING_CFG`.
         """
         indices = [int(i) for i in indices]
+        progress = overrides.pop('progress', False)
         cfg = self.merge_sampling_cfg(dict(overrides, generator=generator))
         noise = build_generator(cfg['generator'], num_samples,
                                 cfg['seed']).select(indices)
-        return self.sample(len(indices), labels=labels,
-                           noise_generator=noise, **overrides)
+        return self.sample(len(indices), labels=labels, noise_generator=noise,
+                           progress=progress, **overrides)
 
     def _sampler_options(self, cfg: dict) -> dict:
         name = cfg['sampler']

@@ -72,3 +72,28 @@ def test_predict_mode_returns_mmagic_data_samples(model):
     assert samples[0].fake_img.shape == (3, 32, 32)
     assert 0 <= samples[0].fake_img.min() <= samples[0].fake_img.max() <= 255
     assert samples[1].gt_label.label.tolist() == [6]
+
+
+@pytest.mark.parametrize('generator', ['determ', 'determ-indiv'])
+def test_generate_draws_each_index_as_in_the_whole_run(model, generator):
+    labels = torch.tensor([1, 5, 2, 7])
+    whole = model.generate(range(4), 4, labels, generator=generator,
+                           sampler='multistep', steps=12, ts=(0, 6, 11))
+    part = model.generate([3, 1], 4, labels[[3, 1]], generator=generator,
+                          sampler='multistep', steps=12, ts=(0, 6, 11))
+    # the same noise; convolutions of another batch size round differently
+    torch.testing.assert_close(part, whole[[3, 1]], rtol=0, atol=1e-5)
+
+
+def test_forward_names_samples_by_index_or_count(model):
+    by_index = model(dict(sample_index=[2, 0], num_samples=3, labels=[4, 4],
+                          progress=False, seed=9), mode='tensor')
+    expected = model.generate([2, 0], 3, torch.tensor([4, 4]),
+                              generator='determ-indiv', seed=9)
+    torch.testing.assert_close(by_index, expected, rtol=0, atol=0)
+    by_count = model(dict(num_batches=2, labels=[4], seed=9), mode='tensor')
+    torch.testing.assert_close(
+        by_count, model.generate(range(2), 2, torch.tensor([4, 4]), seed=9),
+        rtol=0, atol=0)
+    with pytest.raises(TypeError, match='must be a dict'):
+        model(torch.zeros(1, 3, 32, 32), mode='tensor')
