@@ -105,7 +105,10 @@ def inception_score(probs: np.ndarray, split_size: int = 5000) -> float:
     for start in range(0, len(probs), split_size):
         part = probs[start:start + split_size]
         marginal = part.mean(axis=0, keepdims=True)
-        kl = part * (np.log(part) - np.log(marginal))
+        # 0 log 0 = 0: a probability that underflowed adds nothing.
+        with np.errstate(divide='ignore', invalid='ignore'):
+            kl = np.where(part > 0, part * (np.log(part) - np.log(marginal)),
+                          0.0)
         scores.append(np.exp(kl.sum(axis=1).mean()))
     return float(np.mean(scores))
 
