@@ -1,6 +1,10 @@
-"""Every config builds; the zoo matches the official launch script."""
+"""Every config builds; the zoo matches the official launch script; the
+configs compose in at most three levels and say each thing once."""
+import ast
 import glob
 import os.path as osp
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -253,3 +257,96 @@ def test_continuous_time_recipes_build(name, trainer, objective):
         assert model.unet.output_blocks[0][0].pixel_norm
     else:
         assert model.curriculum(10**6)[0] == 0.0  # mu = 0
+
+
+ALL_CONFIGS = sorted(
+    glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True))
+FINAL_CONFIGS = [c for c in ALL_CONFIGS if '/_base_/' not in c]
+
+
+def base_files(path):
+    """The files named by ``_base_`` in ``path`` (read with ast, not run)."""
+    for node in ast.parse(open(path, encoding='utf-8').read()).body:
+        if isinstance(node, ast.Assign) and any(
+                getattr(t, 'id', None) == '_base_' for t in node.targets):
+            bases = ast.literal_eval(node.value)
+            bases = [bases] if isinstance(bases, str) else bases
+            return [
+                osp.normpath(osp.join(osp.dirname(path), b)) for b in bases
+            ]
+    return []
+
+
+def inheritance_depth(path, seen=()):
+    """1 for a file without ``_base_``, else 1 + its deepest base's."""
+    assert path not in seen, f'inheritance cycle through {path}'
+    return 1 + max((inheritance_depth(b, seen + (path, ))
+                    for b in base_files(path)), default=0)
+
+
+def test_inheritance_is_at_most_three_levels_deep():
+    """final -> recipe -> leaf: a reader follows at most two _base_ links."""
+    assert len(ALL_CONFIGS) > 50
+    too_deep = {
+        osp.relpath(c, REPO): inheritance_depth(c)
+        for c in ALL_CONFIGS if inheritance_depth(c) > 3
+    }
+    assert not too_deep
+
+
+def test_no_two_final_configs_have_the_same_body():
+    """A config that says what another says inherits it instead. An alias
+    (a body of one ``_base_ = './other.py'``) is a second name for one
+    definition, such as the mmagic names, and may repeat another alias."""
+    bodies = {}
+    for path in FINAL_CONFIGS:
+        tree = ast.parse(open(path, encoding='utf-8').read())
+        alias = len(tree.body) == 1 and isinstance(
+            tree.body[0].value, ast.Constant) and len(base_files(path)) == 1
+        if not alias:
+            bodies.setdefault(ast.dump(tree), []).append(
+                osp.relpath(path, REPO))
+    assert [names for names in bodies.values() if len(names) > 1] == []
+
+
+def test_model_bases_agree_outside_the_network():
+    """The leaf model bases repeat the consistency-model fields (a recipe's
+    model base is a leaf, to keep three levels); they must not drift."""
+    folder = osp.join(REPO, 'configs', '_base_', 'models')
+    leaves = [
+        p for p in sorted(glob.glob(osp.join(folder, '*.py')))
+        if not base_files(p)
+    ]
+    assert len(leaves) == 3
+    common = []
+    for path in leaves:
+        model = Config.fromfile(path).model.to_dict()
+        unet = model.pop('unet')
+        model['sampling_cfg'].pop('generator')  # LSUN: one per sample
+        common.append((model, {
+            k: unet[k]
+            for k in ('type', 'in_channels', 'out_channels', 'dropout',
+                      'use_fp16', 'num_heads', 'num_heads_upsample')
+        }))
+    assert all(c == common[0] for c in common)
+
+
+def test_configs_need_no_custom_imports():
+    """The default scope 'mmcm' makes mmengine import mmcm.registry, whose
+    registries import their modules on first use."""
+    tiny = osp.join(REPO, 'configs', 'consistency_models', 'tiny',
+                    'cm_adm-unet_2step_tiny-32x32.py')
+    code = (
+        'import sys, torch\n'
+        'from mmengine import Config\n'
+        'from mmengine.registry import MODELS, DefaultScope\n'
+        f'cfg = Config.fromfile({tiny!r})\n'
+        'assert "custom_imports" not in cfg\n'
+        'DefaultScope.get_instance("t", scope_name=cfg.default_scope)\n'
+        'with torch.device("meta"):\n'
+        '    model = MODELS.build(cfg.model)\n'
+        'assert type(model).__name__ == "ConsistencyModel"\n'
+        'assert "mmcm.models" in sys.modules\n')
+    run = subprocess.run([sys.executable, '-c', code], cwd=REPO,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]

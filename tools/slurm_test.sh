@@ -2,25 +2,5 @@
 # Usage: bash tools/slurm_test.sh PARTITION JOB_NAME CONFIG CHECKPOINT [opts]
 # GPUS (total, default 8), GPUS_PER_NODE (8), CPUS_PER_TASK (5), SRUN_ARGS.
 set -x
-PARTITION=$1
-JOB_NAME=$2
-CONFIG=$3
-CHECKPOINT=$4
-GPUS=${GPUS:-8}
-GPUS_PER_NODE=${GPUS_PER_NODE:-8}
-CPUS_PER_TASK=${CPUS_PER_TASK:-5}
-SRUN_ARGS=${SRUN_ARGS:-""}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PY_ARGS=${@:5}
-
-PYTHONPATH="$ROOT":$PYTHONPATH \
-srun -p "${PARTITION}" \
-    --job-name="${JOB_NAME}" \
-    --gres=gpu:"${GPUS_PER_NODE}" \
-    --ntasks="${GPUS}" \
-    --ntasks-per-node="${GPUS_PER_NODE}" \
-    --cpus-per-task="${CPUS_PER_TASK}" \
-    --kill-on-bad-exit=1 \
-    ${SRUN_ARGS} \
-    python -u "$ROOT/tools/test.py" "${CONFIG}" "${CHECKPOINT}" \
-    --launcher="slurm" ${PY_ARGS}
+source "$(dirname "${BASH_SOURCE[0]}")/launch_common.sh"
+slurm_launch "$1" "$2" test.py "$3" "$4" --launcher=slurm "${@:5}"

@@ -105,8 +105,9 @@ def build_config(args) -> Config:
         cfg.merge_from_dict(args.cfg_options)
     if 'test_evaluator' not in cfg or 'test_dataloader' not in cfg:
         raise ValueError(f'{args.config} defines no test_dataloader/'
-                         'test_evaluator; inherit one of '
-                         'configs/_base_/evaluation/*.py')
+                         'test_evaluator; inherit '
+                         'configs/_base_/evaluation/generation.py and a '
+                         "data set's configs/_base_/evaluation/*.py")
     cfg.launcher = args.launcher
     cfg.model = sampling_model_cfg(cfg.model)
     cfg.model.setdefault('sampling_cfg', {}).update(sampling_overrides(args))

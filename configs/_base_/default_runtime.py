@@ -1,5 +1,6 @@
+# No custom_imports: with default_scope 'mmcm' mmengine imports mmcm.registry,
+# whose registries import their modules (`locations`) on first use.
 default_scope = 'mmcm'
-custom_imports = dict(imports=['mmcm.models'], allow_failed_imports=False)
 
 env_cfg = dict(
     cudnn_benchmark=False,

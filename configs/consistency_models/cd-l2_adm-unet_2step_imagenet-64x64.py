@@ -1,10 +1,4 @@
-# Sampling with the official cd_imagenet64_l2.pt checkpoint.
-_base_ = [
-    '../_base_/models/cm_adm-unet_imagenet-64x64.py',
-    '../_base_/evaluation/imagenet-64x64.py',
-    '../_base_/default_runtime.py'
-]
-
-# Two-step sampling with this checkpoint's indices from the official launch
-# script; pass --sampler onestep to tools/sample.py for one-step generation.
-model = dict(sampling_cfg=dict(sampler='multistep', steps=40, ts=(0, 22, 39)))
+# Sampling with the official cd_imagenet64_l2.pt checkpoint: the official
+# launch script gives it the two-step indices of the LPIPS one, so the
+# config is the same.
+_base_ = './cd-lpips_adm-unet_2step_imagenet-64x64.py'

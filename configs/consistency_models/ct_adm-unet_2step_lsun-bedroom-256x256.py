@@ -1,10 +1,6 @@
-# Sampling with the official ct_bedroom256.pt checkpoint.
-_base_ = [
-    '../_base_/models/cm_adm-unet_lsun-256x256.py',
-    '../_base_/evaluation/lsun-bedroom-256x256.py',
-    '../_base_/default_runtime.py'
-]
+# Sampling with the official ct_bedroom256.pt checkpoint: two-step sampling
+# with its indices from the official launch script; pass --sampler onestep
+# to tools/sample.py for one-step generation.
+_base_ = './cd-lpips_adm-unet_2step_lsun-bedroom-256x256.py'
 
-# Two-step sampling with this checkpoint's indices from the official launch
-# script; pass --sampler onestep to tools/sample.py for one-step generation.
-model = dict(sampling_cfg=dict(sampler='multistep', steps=151, ts=(0, 67, 150)))
+model = dict(sampling_cfg=dict(steps=151, ts=(0, 67, 150)))

@@ -1,12 +1,16 @@
 # Sampling with the official edm_bedroom256_ema.pt checkpoint.
-_base_ = [
-    '../_base_/models/cm_adm-unet_lsun-256x256.py',
-    '../_base_/evaluation/lsun-bedroom-256x256.py',
-    '../_base_/default_runtime.py'
-]
+_base_ = './cd-lpips_adm-unet_2step_lsun-bedroom-256x256.py'
 
-# EDM teacher: EDM scalings, 40-step Heun sampler as in the official script.
+# EDM teacher: EDM scalings, 40-step Heun sampler as in the official script
+# (a new sampling_cfg: Heun takes no two-step indices).
 model = dict(
     preconditioner=dict(type='EDMPreconditioner'),
     unet=dict(dropout=0.1),
-    sampling_cfg=dict(sampler='heun', steps=40, s_churn=0.0))
+    sampling_cfg=dict(
+        _delete_=True,
+        sampler='heun',
+        steps=40,
+        s_churn=0.0,
+        generator='determ-indiv',
+        seed=42,
+        clip_denoised=True))

@@ -8,7 +8,7 @@ _base_ = [
 
 model = dict(
     type='ConsistencyTrainer',
-    unet=dict(model_channels=32, num_res_blocks=1, channel_mult=(1, 2)),
+    unet=dict(num_res_blocks=1, channel_mult=(1, 2)),
     objective=dict(type='ConsistencyObjective', distance='l2'),
     curriculum=dict(
         type='ConsistencyCurriculum',
@@ -24,14 +24,14 @@ optim_wrapper = dict(optimizer=dict(lr=1e-3))
 train_cfg = dict(max_iters=8)
 default_hooks = dict(
     logger=dict(interval=1),
-    checkpoint=dict(interval=4, max_keep_ckpts=3, save_last=False))
+    checkpoint=dict(interval=4, save_last=False))
 custom_hooks = [
     dict(type='ConsistencyAveragesHook'),
     dict(type='ResumeStateHook'),
     dict(type='LossRecorderHook'),
 ]
+# The test-only LossRecorderHook lives outside mmcm's registry locations.
 custom_imports = dict(
-    imports=['mmcm.models', 'tests.test_engine.recorder'],
-    allow_failed_imports=False)
+    imports=['tests.test_engine.recorder'], allow_failed_imports=False)
 randomness = dict(seed=0)
 env_cfg = dict(dist_cfg=dict(backend='gloo'))

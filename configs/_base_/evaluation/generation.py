@@ -5,7 +5,9 @@
 # noise from its own seeded generator (the official `determ-indiv` stream)
 # and each index's label from one seeded draw, so the images, and the
 # scores, do not depend on the batch size or the number of GPUs. No index
-# is drawn twice: the sampler does not pad (round_up=False).
+# is drawn twice: the sampler does not pad (round_up=False). The metrics
+# are the data set's (./<dataset>.py); a class-conditional model's configs
+# add the number of classes to both dataloaders' datasets.
 #
 # tools/test.py: 50,000 samples as the paper, with the model's own
 # sampling_cfg (one-step or the checkpoint's two-step ts).

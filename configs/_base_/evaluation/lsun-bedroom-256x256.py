@@ -1,20 +1,11 @@
-# Evaluation on LSUN Bedroom 256x256 against OpenAI's reference batch
-# (guided-diffusion's evaluations README), placed at
+# Metrics on LSUN Bedroom 256x256 against OpenAI's reference batch, placed at
 #   data/reference/VIRTUAL_lsun_bedroom256.npz
-# FID reads its mu/sigma; precision/recall computes the features of its
-# images (arr_0) once and caches them under $MMCM_HOME/fid_reference.
-# The Inception Score needs the Inception softmax layer (see
-# configs/consistency_models/README.md); tools/test.py skips it, with a
-# warning, when that file is missing.
-_base_ = './generation.py'
-
+# as ./imagenet-64x64.py (FID, Inception Score, precision/recall); the
+# model is unconditional: num_classes=None in the generation dataloaders.
 fid_reference = 'data/reference/VIRTUAL_lsun_bedroom256.npz'
 
-test_dataloader = dict(dataset=dict(num_classes=None))
-val_dataloader = dict(dataset=dict(num_classes=None))
-test_evaluator = [
-    dict(type='FrechetInceptionDistance', reference=fid_reference),
+val_evaluator = [dict(type='FrechetInceptionDistance', reference=fid_reference)]
+test_evaluator = val_evaluator + [
     dict(type='InceptionScore'),
     dict(type='PrecisionRecall', reference=fid_reference),
 ]
-val_evaluator = [dict(type='FrechetInceptionDistance', reference=fid_reference)]

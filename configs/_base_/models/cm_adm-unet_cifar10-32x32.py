@@ -1,7 +1,7 @@
 # An unconditional ADM UNet for 32x32 images (68M parameters), in place of
 # the NCSN++ network (56M) of the improved-CT paper, which this project does
-# not implement.
-_base_ = './consistency_model.py'
+# not implement: the ImageNet-64 model base with another network.
+_base_ = './cm_adm-unet_imagenet-64x64.py'
 
 model = dict(
     unet=dict(
@@ -11,6 +11,4 @@ model = dict(
         attention_resolutions=(16, ),
         channel_mult=(1, 2, 2, 2),
         dropout=0.3,
-        num_head_channels=64,
-        use_scale_shift_norm=True,
-        resblock_updown=True))
+        num_classes=None))

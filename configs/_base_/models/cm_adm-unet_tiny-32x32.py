@@ -1,15 +1,7 @@
 # A small class-conditional ADM UNet (about 2M parameters) with the layer
-# types of the official ones: fast enough for CPU demos and tests.
-_base_ = './consistency_model.py'
+# types of the official ones, fast enough for CPU demos and tests: the
+# digits network at 32x32 with one residual block per level.
+_base_ = './cm_adm-unet_digits-16x16.py'
 
 model = dict(
-    unet=dict(
-        image_size=32,
-        model_channels=32,
-        num_res_blocks=1,
-        attention_resolutions=(16, 8),
-        channel_mult=(1, 2, 2),
-        num_classes=10,
-        num_head_channels=32,
-        use_scale_shift_norm=True,
-        resblock_updown=True))
+    unet=dict(image_size=32, num_res_blocks=1, attention_resolutions=(16, 8)))

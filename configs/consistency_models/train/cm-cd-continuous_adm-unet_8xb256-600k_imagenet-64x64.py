@@ -3,7 +3,10 @@
 # otherwise the CD-L2 recipe:
 #   bash tools/dist_train.sh \
 #       configs/consistency_models/train/cm-cd-continuous_adm-unet_8xb256-600k_imagenet-64x64.py 8
-_base_ = './cm-cd-l2_adm-unet_8xb256-600k_imagenet-64x64.py'
+_base_ = [
+    '../../_base_/recipes/cm-cd_adm-unet_imagenet-64x64.py',
+    '../../_base_/recipes/imagenet-64x64.py'
+]
 
 model = dict(
     objective=dict(

@@ -3,10 +3,16 @@
 # recipes:
 #   python tools/train.py \
 #       configs/consistency_models/train/cm-ct-continuous_adm-unet_1xb32-1k_digits-16x16.py
-# The target is the online network (mu = 0); the N(k) curriculum is unused.
-_base_ = './cm-ct_adm-unet_1xb32-1k_digits-16x16.py'
+# The target is the online network (mu = 0); the N(k) curriculum (the CT
+# digits recipe's fixed 12-point grid) is unused.
+_base_ = [
+    '../../_base_/recipes/cm-ict_adm-unet_digits-16x16.py',
+    '../../_base_/recipes/digits-16x16.py'
+]
 
 model = dict(
     objective=dict(
         _delete_=True, type='ContinuousConsistencyObjective',
-        weighting='uniform'))
+        weighting='uniform'),
+    curriculum=dict(
+        scales=dict(_delete_=True, type='FixedScales', scales=12)))

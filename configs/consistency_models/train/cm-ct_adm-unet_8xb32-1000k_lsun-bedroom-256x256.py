@@ -2,33 +2,6 @@
 # global batch 256, RAdam lr 5e-5, LPIPS, adaptive mu (mu_0 = 0.95) with N
 # growing from 2 to 150 over 1M iterations, no teacher.
 _base_ = [
-    '../../_base_/models/cm_adm-unet_lsun-256x256.py',
-    '../../_base_/datasets/lsun-bedroom-256x256.py',
-    '../../_base_/schedules/cm_iter-based.py',
-    '../../_base_/evaluation/lsun-bedroom-256x256.py',
-    '../../_base_/default_runtime.py'
+    '../../_base_/recipes/cm-ct_adm-unet_lsun-256x256.py',
+    '../../_base_/recipes/lsun-bedroom-256x256.py'
 ]
-
-max_iters = 1000000
-model = dict(
-    type='ConsistencyTrainer',
-    objective=dict(
-        type='ConsistencyObjective', distance='lpips', weighting='uniform'),
-    curriculum=dict(
-        type='ConsistencyCurriculum',
-        scales=dict(
-            type='ProgressiveScales',
-            start_scales=2,
-            end_scales=150,
-            total_steps=max_iters),
-        target_ema=dict(type='AdaptiveTargetEMA', start_ema=0.95)),
-    ema_decays=(0.9999, 0.99994, 0.9999432189950708))
-
-optim_wrapper = dict(optimizer=dict(lr=5e-5))
-train_cfg = dict(max_iters=max_iters)
-
-# Validation: FID of one-step and of two-step sampling with the released
-# checkpoint's indices, every val_interval iterations.
-val_cfg = dict(
-    settings=dict(
-        twostep=dict(sampler='multistep', steps=151, ts=(0, 67, 150))))

@@ -9,7 +9,10 @@
 # same checkpoint with
 #   --cfg-options model.unet.output_head=diffusion \
 #       model.preconditioner.type=EDMPreconditioner --sampler heun --steps 18
-_base_ = './cm-ict_adm-unet_1xb32-1k_digits-16x16.py'
+_base_ = [
+    '../../_base_/recipes/cm-ict_adm-unet_digits-16x16.py',
+    '../../_base_/recipes/digits-16x16.py'
+]
 
 model = dict(
     type='JointConsistencyTrainer',

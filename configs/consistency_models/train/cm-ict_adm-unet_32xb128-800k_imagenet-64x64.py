@@ -5,28 +5,27 @@
 # 1280, no target EMA.
 #   GPUS=32 bash tools/slurm_train.sh PARTITION ict \
 #       configs/consistency_models/train/cm-ict_adm-unet_32xb128-800k_imagenet-64x64.py
-_base_ = './cm-ct_adm-unet_8xb256-800k_imagenet-64x64.py'
+_base_ = [
+    '../../_base_/recipes/cm-ct_adm-unet_imagenet-64x64.py',
+    '../../_base_/recipes/imagenet-64x64.py'
+]
 
-max_iters = 800000
 model = dict(
     unet=dict(dropout=0.2),
     objective=dict(
-        type='ConsistencyObjective',
         distance='pseudo-huber',
         weighting='inverse-gap',
         index_sampling=dict(kind='lognormal', p_mean=-1.1, p_std=2.0)),
     curriculum=dict(
-        type='ConsistencyCurriculum',
         scales=dict(
             _delete_=True,
             type='ExponentialScales',
             start_scales=10,
             end_scales=1280,
-            total_steps=max_iters),
+            total_steps={{_base_.max_iters}}),
         target_ema=dict(_delete_=True, type='FixedTargetEMA', decay=0.0)),
     ema_decays=(0.99997, ))
 
 train_dataloader = dict(batch_size=128)
-optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-4, betas=(0.9, 0.999)))
-val_cfg = dict(
-    settings=dict(twostep=dict(sampler='multistep', steps=40, ts=(0, 24, 39))))
+optim_wrapper = dict(optimizer=dict(type='Adam', betas=(0.9, 0.999)))
+val_cfg = dict(settings=dict(twostep=dict(steps=40, ts=(0, 24, 39))))

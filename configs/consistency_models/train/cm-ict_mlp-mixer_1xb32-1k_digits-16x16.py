@@ -5,7 +5,10 @@
 #
 # 2x2 patches (64 tokens of 128 features), 8 adaLN-conditioned mixer blocks:
 # 2.1M parameters (the digits UNet has 1.9M).
-_base_ = './cm-ict_adm-unet_1xb32-1k_digits-16x16.py'
+_base_ = [
+    '../../_base_/recipes/cm-ict_adm-unet_digits-16x16.py',
+    '../../_base_/recipes/digits-16x16.py'
+]
 
 model = dict(
     unet=dict(

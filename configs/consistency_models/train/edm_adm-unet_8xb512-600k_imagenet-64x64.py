@@ -3,26 +3,8 @@
 # Karras weighting. The launch script trains until stopped; 600k iterations
 # here.
 _base_ = [
-    '../../_base_/models/cm_adm-unet_imagenet-64x64.py',
-    '../../_base_/datasets/imagenet-64x64.py',
-    '../../_base_/schedules/cm_iter-based.py',
-    '../../_base_/evaluation/imagenet-64x64.py',
-    '../../_base_/default_runtime.py'
+    '../../_base_/recipes/edm_adm-unet_imagenet-64x64.py',
+    '../../_base_/recipes/imagenet-64x64.py'
 ]
 
-model = dict(
-    type='EDMTrainer',
-    unet=dict(dropout=0.1),
-    preconditioner=dict(type='EDMPreconditioner'),
-    objective=dict(
-        type='EDMObjective', p_mean=-1.2, p_std=1.2, weighting='karras'),
-    ema_decays=(0.999, 0.9999, 0.9999432189950708),
-    sampling_cfg=dict(sampler='heun', steps=40))
-
 train_dataloader = dict(batch_size=512)
-optim_wrapper = dict(optimizer=dict(lr=1e-4))
-train_cfg = dict(max_iters=600000)
-
-# Validation: FID of 40-step Heun sampling (the EDM configs' sampler).
-val_cfg = dict(
-    settings=dict(_delete_=True, heun=dict(sampler='heun', steps=40)))

@@ -7,7 +7,10 @@
 #   python tools/train.py \
 #       configs/consistency_models/train/scm-scd_adm-unet_1xb32-1k_digits-16x16.py
 # The student starts from the teacher; dx_t/dt = sigma_d F_teacher.
-_base_ = './scm-sct_adm-unet_1xb32-1k_digits-16x16.py'
+_base_ = [
+    '../../_base_/recipes/scm-sct_adm-unet_digits-16x16.py',
+    '../../_base_/recipes/digits-16x16.py'
+]
 
 model = dict(
     teacher=dict(

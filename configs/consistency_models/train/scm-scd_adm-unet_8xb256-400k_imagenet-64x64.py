@@ -6,7 +6,10 @@
 # adaptive weighting; the student starts from the teacher.
 #   bash tools/dist_train.sh \
 #       configs/consistency_models/train/scm-scd_adm-unet_8xb256-400k_imagenet-64x64.py 8
-_base_ = './trigflow_adm-unet_8xb256-600k_imagenet-64x64.py'
+_base_ = [
+    '../../_base_/recipes/trigflow_adm-unet_imagenet-64x64.py',
+    '../../_base_/recipes/imagenet-64x64.py'
+]
 
 max_iters = 400000
 model = dict(

@@ -4,7 +4,10 @@
 #       configs/consistency_models/train/trigflow_adm-unet_1xb32-1k_digits-16x16.py
 # It samples with Heun (validation: 18 steps) through the same
 # TrigFlowPreconditioner.
-_base_ = './scm-sct_adm-unet_1xb32-1k_digits-16x16.py'
+_base_ = [
+    '../../_base_/recipes/scm-sct_adm-unet_digits-16x16.py',
+    '../../_base_/recipes/digits-16x16.py'
+]
 
 model = dict(
     objective=dict(
