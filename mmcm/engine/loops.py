@@ -37,6 +37,7 @@ class GenerationLoopMixin:
     """Shared body of :class:`GenerationValLoop` and ``GenerationTestLoop``.
 
     Args:
+        runner, dataloader, evaluator: See mmengine's ``ValLoop``.
         settings: ``{name: sampling options}`` (keys of the model's
             ``sampling_cfg``), e.g. ``dict(onestep=dict(sampler='onestep'),
             twostep=dict(sampler='multistep', ts=(0, 22, 39)))``; ``None``
@@ -46,8 +47,10 @@ class GenerationLoopMixin:
 
     stage = 'val'
 
-    def _init_generation(self, settings: Optional[Dict[str, dict]],
-                         grid_size: int) -> None:
+    def __init__(self, runner, dataloader, evaluator,
+                 settings: Optional[Dict[str, dict]] = None,
+                 grid_size: int = 64) -> None:
+        super().__init__(runner, dataloader, evaluator)
         self.settings = dict(settings) if settings else {None: {}}
         self.grid_size = grid_size
         self._options: dict = {}
@@ -99,35 +102,15 @@ class GenerationLoopMixin:
 
 @LOOPS.register_module()
 class GenerationValLoop(GenerationLoopMixin, ValLoop):
-    """Validation that samples with the EMA model and logs FID and friends.
-
-    Args:
-        runner, dataloader, evaluator: See ``ValLoop``.
-        settings, grid_size: See :class:`GenerationLoopMixin`.
-    """
+    """Validation that samples with the EMA model and logs FID and friends
+    (arguments: see :class:`GenerationLoopMixin`)."""
 
     stage = 'val'
-
-    def __init__(self, runner, dataloader, evaluator,
-                 settings: Optional[Dict[str, dict]] = None,
-                 grid_size: int = 64) -> None:
-        super().__init__(runner, dataloader, evaluator)
-        self._init_generation(settings, grid_size)
 
 
 @LOOPS.register_module()
 class GenerationTestLoop(GenerationLoopMixin, TestLoop):
-    """Test loop of ``tools/test.py``: generate N images, score them.
-
-    Args:
-        runner, dataloader, evaluator: See ``TestLoop``.
-        settings, grid_size: See :class:`GenerationLoopMixin`.
-    """
+    """Test loop of ``tools/test.py``: generate N images, score them
+    (arguments: see :class:`GenerationLoopMixin`)."""
 
     stage = 'test'
-
-    def __init__(self, runner, dataloader, evaluator,
-                 settings: Optional[Dict[str, dict]] = None,
-                 grid_size: int = 64) -> None:
-        super().__init__(runner, dataloader, evaluator)
-        self._init_generation(settings, grid_size)

@@ -42,8 +42,22 @@ class FixedScales:
         return f'{type(self).__name__}(scales={self.scales})'
 
 
+class _GrowingScales:
+    """``N(k)`` that grows from ``start_scales`` towards ``end_scales`` over
+    ``total_steps`` iterations."""
+
+    start_scales: int
+    end_scales: int
+    total_steps: int
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(start_scales={self.start_scales}, '
+                f'end_scales={self.end_scales}, '
+                f'total_steps={self.total_steps})')
+
+
 @CURRICULA.register_module()
-class ProgressiveScales:
+class ProgressiveScales(_GrowingScales):
     """Growing ``N(k)`` of Song et al. (2023), Appendix C.
 
     ``N(k) = ceil(sqrt(k / K ((s1 + 1)^2 - s0^2) + s0^2) - 1) + 1`` with
@@ -81,14 +95,9 @@ class ProgressiveScales:
     def __call__(self, step: int) -> int:
         return self.num_intervals(step) + 1
 
-    def __repr__(self) -> str:
-        return (f'{type(self).__name__}(start_scales={self.start_scales}, '
-                f'end_scales={self.end_scales}, '
-                f'total_steps={self.total_steps})')
-
 
 @CURRICULA.register_module()
-class ExponentialScales:
+class ExponentialScales(_GrowingScales):
     """Doubling ``N(k)`` of improved CT, Song & Dhariwal (2023), Eq. (11).
 
     ``N(k) = min(s0 2^floor(k / K'), s1) + 1`` with
@@ -116,11 +125,6 @@ class ExponentialScales:
         doublings = step // self.steps_per_doubling
         intervals = min(self.start_scales * 2**doublings, self.end_scales)
         return int(intervals) + 1
-
-    def __repr__(self) -> str:
-        return (f'{type(self).__name__}(start_scales={self.start_scales}, '
-                f'end_scales={self.end_scales}, '
-                f'total_steps={self.total_steps})')
 
 
 @CURRICULA.register_module()

@@ -67,6 +67,12 @@ class AveragedTrainer(ConsistencyModel):
         cfg['type'] = 'ConsistencyModel'
         return cfg
 
+    def build_objective(self, cfg: Optional[dict], default: str):
+        """An objective from ``cfg`` (default ``dict(type=default)``) with
+        this model's ``sigma_data``."""
+        return MODELS.build(cfg or dict(type=default),
+                            default_args=dict(sigma_data=self.sigma_data))
+
     def sampling_network(self) -> torch.nn.Module:
         if self.sample_with == 'ema':
             return self.ema.networks[-1]
@@ -154,9 +160,8 @@ class ConsistencyTrainer(FrozenTeacherMixin, AveragedTrainer):
                  curriculum: Optional[dict] = None,
                  teacher: Optional[dict] = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.objective = MODELS.build(
-            objective or dict(type='ConsistencyObjective'),
-            default_args=dict(sigma_data=self.sigma_data))
+        self.objective = self.build_objective(objective,
+                                              'ConsistencyObjective')
         self.curriculum = CURRICULA.build(
             curriculum or dict(type='ConsistencyCurriculum'))
         self._setup_teacher(teacher)
@@ -220,9 +225,8 @@ class JointConsistencyTrainer(ConsistencyTrainer):
         if not hasattr(self.unet, 'diffusion_out'):
             raise ValueError('joint training needs a network with a '
                              'diffusion head: set unet.diffusion_head=True')
-        self.diffusion_objective = MODELS.build(
-            diffusion_objective or dict(type='EDMObjective'),
-            default_args=dict(sigma_data=self.sigma_data))
+        self.diffusion_objective = self.build_objective(diffusion_objective,
+                                                        'EDMObjective')
         self.diffusion_preconditioner = EDMPreconditioner(
             self.sigma_data, self.sigma_min)
         self.diffusion_weight = float(diffusion_weight)
@@ -256,9 +260,7 @@ class EDMTrainer(AveragedTrainer):
     def __init__(self, *args, objective: Optional[dict] = None, **kwargs):
         kwargs.setdefault('preconditioner', dict(type='EDMPreconditioner'))
         super().__init__(*args, **kwargs)
-        self.objective = MODELS.build(
-            objective or dict(type='EDMObjective'),
-            default_args=dict(sigma_data=self.sigma_data))
+        self.objective = self.build_objective(objective, 'EDMObjective')
 
     def loss(self, inputs: Dict, data_samples: Optional[List] = None):
         step = current_iteration()

@@ -62,9 +62,7 @@ class TrigFlowTrainer(FrozenTeacherMixin, AveragedTrainer):
         if not isinstance(self.preconditioner, TrigFlowPreconditioner):
             raise ValueError('TrigFlowTrainer needs the '
                              'TrigFlowPreconditioner')
-        self.objective = MODELS.build(
-            objective or dict(type='SCMObjective'),
-            default_args=dict(sigma_data=self.sigma_data))
+        self.objective = self.build_objective(objective, 'SCMObjective')
         self.log_variance = LogVarianceHead(
             time_scale=self.preconditioner.time_scale) \
             if adaptive_weighting else None

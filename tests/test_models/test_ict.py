@@ -13,6 +13,7 @@ from mmcm.models.curricula import ExponentialScales
 from mmcm.registry import MODELS
 
 from ..conftest import REPO
+from .fixed_batch import train_on_batch, uint8_batch
 
 ICT_DIGITS = (f'{REPO}/configs/consistency_models/train/'
               'cm-ict_adm-unet_1xb32-1k_digits-16x16.py')
@@ -93,8 +94,6 @@ def test_exponential_scales_by_hand():
 
 
 def test_ict_digits_config_trains_a_few_steps():
-    from mmengine.logging import MessageHub
-    from mmengine.optim import build_optim_wrapper
     cfg = Config.fromfile(ICT_DIGITS)
     cfg.model.unet.update(num_res_blocks=1, channel_mult=(1, 2))
     torch.manual_seed(0)
@@ -104,21 +103,8 @@ def test_ict_digits_config_trains_a_few_steps():
     assert objective.weighting == 'inverse-gap'
     assert model.curriculum(0) == (0.0, 11)
     assert model.curriculum(999) == (0.0, 81)
-    wrapper = build_optim_wrapper(
-        model, dict(type='OptimWrapper', optimizer=dict(type='Adam',
-                                                        lr=2e-3)))
-    rng = torch.Generator().manual_seed(0)
-    img = torch.randint(0, 256, (8, 3, 16, 16), generator=rng,
-                        dtype=torch.uint8)
-    data = dict(inputs=dict(img=img, labels=torch.arange(8)))
-    hub = MessageHub.get_current_instance()
-    losses = []
-    for step in range(12):
-        hub.update_info('iter', step)
-        torch.manual_seed(7)
-        losses.append(model.train_step(data, wrapper)['loss'].item())
-        model.update_averages(step)
-    hub.update_info('iter', 0)
+    losses = train_on_batch(model, uint8_batch((8, 3, 16, 16), 10), 12,
+                            noise_seed=7)
     assert all(math.isfinite(v) for v in losses)
     assert losses[-1] < 0.8 * losses[0], losses
     # mu = 0: the target equals the online network after every update.

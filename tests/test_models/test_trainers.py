@@ -1,11 +1,11 @@
 """Training steps of ConsistencyTrainer (CD, CT) and EDMTrainer."""
 import pytest
 import torch
-from mmengine.logging import MessageHub
-from mmengine.optim import build_optim_wrapper
 
 from mmcm.apis import init_model
 from mmcm.registry import MODELS
+
+from .fixed_batch import train_on_batch, uint8_batch
 
 UNET = dict(type='ADMUNet', image_size=16, model_channels=32,
             num_res_blocks=1, attention_resolutions=(8, ),
@@ -32,34 +32,13 @@ def build(kind='ct', **kwargs):
     return MODELS.build(cfg).train()
 
 
-def batch(seed=0):
-    rng = torch.Generator().manual_seed(seed)
-    img = torch.randint(0, 256, (8, 3, 16, 16), generator=rng,
-                        dtype=torch.uint8)
-    return dict(inputs=dict(img=img, labels=torch.arange(8)))
-
-
-def set_iter(step):
-    MessageHub.get_current_instance().update_info('iter', step)
-
-
-def train(model, steps, lr=2e-3):
-    wrapper = build_optim_wrapper(
-        model, dict(type='OptimWrapper',
-                    optimizer=dict(type='Adam', lr=lr)))
-    losses = []
-    for step in range(steps):
-        set_iter(step)
-        torch.manual_seed(1234)  # the same noise and indices every step
-        losses.append(model.train_step(batch(), wrapper)['loss'].item())
-        model.update_averages(step)
-    set_iter(0)
-    return losses
+def batch():
+    return uint8_batch((8, 3, 16, 16), 10)
 
 
 @pytest.mark.parametrize('kind', ['ct', 'cd', 'edm'])
 def test_loss_falls_on_a_fixed_batch(kind):
-    losses = train(build(kind), 12)
+    losses = train_on_batch(build(kind), batch(), 12)
     assert losses[-1] < 0.7 * losses[0], losses
 
 

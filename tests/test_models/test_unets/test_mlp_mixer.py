@@ -5,6 +5,8 @@ import torch
 from mmcm.models import MLPMixer
 from mmcm.registry import MODELS
 
+from ..fixed_batch import train_on_batch, uint8_batch
+
 
 def mixer(**kwargs):
     torch.manual_seed(0)
@@ -62,8 +64,6 @@ def test_bad_patch_size():
 
 
 def test_trains_a_few_consistency_steps():
-    from mmengine.logging import MessageHub
-    from mmengine.optim import build_optim_wrapper
     torch.manual_seed(0)
     model = MODELS.build(dict(
         type='ConsistencyTrainer',
@@ -74,19 +74,8 @@ def test_trains_a_few_consistency_steps():
                         scales=dict(type='FixedScales', scales=10),
                         target_ema=dict(type='FixedTargetEMA', decay=0.0)),
         ema_decays=(0.9, ))).train()
-    wrapper = build_optim_wrapper(model, dict(
-        type='OptimWrapper', optimizer=dict(type='Adam', lr=3e-3)))
-    img = torch.randint(0, 256, (8, 3, 8, 8),
-                        generator=torch.Generator().manual_seed(0),
-                        dtype=torch.uint8)
-    data = dict(inputs=dict(img=img, labels=torch.arange(8) % 3))
-    hub, losses = MessageHub.get_current_instance(), []
-    for step in range(15):
-        hub.update_info('iter', step)
-        torch.manual_seed(5)
-        losses.append(model.train_step(data, wrapper)['loss'].item())
-        model.update_averages(step)
-    hub.update_info('iter', 0)
+    losses = train_on_batch(model, uint8_batch((8, 3, 8, 8), 3), 15,
+                            lr=3e-3, noise_seed=5)
     assert losses[-1] < 0.7 * losses[0], losses
     samples = model.sample(2, labels=torch.tensor([0, 2]))
     assert samples.shape == (2, 3, 8, 8) and samples.abs().max() <= 1
