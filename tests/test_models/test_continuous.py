@@ -21,9 +21,10 @@ def test_karras_time_derivative_by_finite_differences():
     torch.testing.assert_close(karras_time_derivative(u, 0.002, 80.0), fd)
 
 
-def double_model(teacher=False):
+def double_model(teacher=False, time_weight='one'):
     cfg = Config.fromfile(CONTINUOUS_CT)
     cfg.model.unet.update(num_res_blocks=1, channel_mult=(1, 2))
+    cfg.model.objective.time_weight = time_weight
     if teacher:
         cfg.model.teacher = dict()
     torch.manual_seed(0)
@@ -45,9 +46,13 @@ def flat_grad(loss, model):
     return torch.cat([g.flatten() for g in grads])
 
 
+@pytest.mark.parametrize('time_weight', ['one', 'karras'])
 @pytest.mark.parametrize('teacher', [False, True], ids=['ct', 'cd'])
-def test_gradient_is_the_limit_of_the_discrete_loss(teacher):
-    model = double_model(teacher)
+def test_gradient_is_the_limit_of_the_discrete_loss(teacher, time_weight):
+    """``'karras'``: the discrete loss of the pair ``tau(u), tau(u + du)``
+    over ``du``; ``'one'`` (OpenAI's): of the pair ``sigma, sigma - ds``
+    over ``ds``, i.e. every sample weighted alike in the noise level."""
+    model = double_model(teacher, time_weight)
     labels = torch.tensor([1, 7])
     torch.manual_seed(1)
     x0 = torch.rand(2, 3, 16, 16, dtype=torch.float64) * 2 - 1
@@ -64,10 +69,11 @@ def test_gradient_is_the_limit_of_the_discrete_loss(teacher):
     continuous = model.objective(online, target, x0, 0, 0.002, 80.0,
                                  teacher=teacher_fn, noise=z, u=u)
     grad_c = flat_grad(continuous.sum(), model)
-    # Discrete: online at tau(u), target one small step du lower.
-    du = 1e-6
+    # Discrete: online at tau(u), target one small step lower.
+    step = 1e-6
     high = karras_sigma(u, 2, 0.002, 80.0)
-    low = karras_sigma(u + du, 2, 0.002, 80.0)
+    low = (karras_sigma(u + step, 2, 0.002, 80.0)
+           if time_weight == 'karras' else high - step)
     x_high = x0 + z * high[:, None, None, None]
     if teacher:
         d = (x_high - teacher_fn(x_high, high)) / high[:, None, None, None]
@@ -77,7 +83,7 @@ def test_gradient_is_the_limit_of_the_discrete_loss(teacher):
     with torch.no_grad():
         lower = target(x_low, low)
     discrete = ((online(x_high, high) - lower)**2).flatten(1).mean(1)
-    grad_d = flat_grad(discrete.sum(), model) / du
+    grad_d = flat_grad(discrete.sum(), model) / step
     cosine = torch.nn.functional.cosine_similarity(grad_c, grad_d, dim=0)
     assert cosine > 0.999
     assert grad_c.norm() / grad_d.norm() == pytest.approx(1.0, rel=1e-3)
@@ -110,3 +116,9 @@ def test_continuous_ct_recipe_trains_a_few_steps():
     for target, online in zip(model.target_unet.parameters(),
                               model.unet.parameters()):
         assert torch.equal(target, online)
+
+
+def test_unknown_time_weight_is_refused():
+    with pytest.raises(ValueError, match='time_weight'):
+        MODELS.build(dict(type='ContinuousConsistencyObjective',
+                          time_weight='snr'))

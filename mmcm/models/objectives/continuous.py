@@ -6,6 +6,14 @@ a loss whose gradient is ``2 |tau'(u)| grad f^T df^-/dt`` (Song et al.
 2023, Appendix B.2, Theorems 5 and 6, for the squared l2 metric), the
 derivative taken along the PF-ODE: the teacher's (CD) or the one-sample
 estimate ``dx/dt = (x_t - x_0) / t = z`` (CT).
+
+That limit weights each sample by ``|tau'(u)|`` (about 0.05 at sigma_min
+and 437 at sigma_max with rho = 7: nearly all the weight on sigma > 10).
+OpenAI's continuous-time code (``jcm/losses.py`` of
+``consistency_models_cifar10``) samples ``u`` the same way but weights
+every sample by one, i.e. takes the limit per unit of noise level; that
+is the default here (``time_weight='one'``), the exact limit in ``u`` is
+``time_weight='karras'``.
 """
 from typing import Callable, Optional
 
@@ -37,23 +45,34 @@ def ode_derivative_along(target: Denoiser, x_t: torch.Tensor,
                             (dxdt, torch.ones_like(sigma)))
 
 
+TIME_WEIGHTS = ('one', 'karras')
+
+
 @MODELS.register_module()
 class ContinuousConsistencyObjective:
     """Per-sample continuous-time CD/CT loss with the squared l2 metric.
 
-    ``lambda(t) || f_theta(x_t, t) - stopgrad(f^- - |tau'(u)| df^-/dt) ||^2
-    / D``: at ``f_theta = f^-`` its gradient is ``2 lambda |tau'(u)| grad
-    f^T df^-/dt / D``, the gradient of the continuous-time objective
-    (its value measures how fast ``f^-`` changes along the ODE). Called
-    like :class:`ConsistencyObjective` (``num_scales`` is unused).
+    ``lambda(t) || f_theta(x_t, t) - stopgrad(f^- - w df^-/dt) ||^2 / D``:
+    at ``f_theta = f^-`` its gradient is ``2 lambda w grad f^T df^-/dt /
+    D``, the gradient of the continuous-time objective (its value measures
+    how fast ``f^-`` changes along the ODE). Called like
+    :class:`ConsistencyObjective` (``num_scales`` is unused).
 
     Args:
         weighting: Name of ``lambda`` (see ``get_weighting``).
+        time_weight: ``w``: ``'one'`` (OpenAI's continuous-time code) or
+            ``'karras'``, ``|tau'(u)|`` (the limit of the discrete loss per
+            unit of ``u``); see the module docstring.
         sigma_data: Data standard deviation for the weighting.
     """
 
-    def __init__(self, weighting: str = 'uniform', sigma_data: float = 0.5):
+    def __init__(self, weighting: str = 'uniform', time_weight: str = 'one',
+                 sigma_data: float = 0.5):
+        if time_weight not in TIME_WEIGHTS:
+            raise ValueError(f'time_weight must be one of {TIME_WEIGHTS}, '
+                             f'got {time_weight!r}')
         self.weighting = weighting
+        self.time_weight = time_weight
         self.sigma_data = sigma_data
 
     def __call__(self, online: Denoiser, target: Denoiser, x_start,
@@ -75,12 +94,12 @@ class ContinuousConsistencyObjective:
                     sigma, x_start.ndim)
         dropout_state = rng_state(x_start.device)
         f_minus, dfdt = ode_derivative_along(target, x_t, sigma, dxdt)
-        step = append_dims(
-            karras_time_derivative(u, sigma_min, sigma_max, rho),
-            x_start.ndim)
+        step = torch.ones_like(u)
+        if self.time_weight == 'karras':
+            step = karras_time_derivative(u, sigma_min, sigma_max, rho)
         set_rng_state(dropout_state)
         prediction = online(x_t, sigma)
-        goal = f_minus - step * dfdt
+        goal = f_minus - append_dims(step, x_start.ndim) * dfdt
         squared = (prediction - goal)**2
         weights = get_weighting(self.weighting, sigma, self.sigma_data)
         return mean_flat(squared) * weights
