@@ -2,12 +2,12 @@
 from .consistency_model import DEFAULT_SAMPLING_CFG, ConsistencyModel
 from .curricula import (AdaptiveTargetEMA, ConsistencyCurriculum,
                         ExponentialScales, FixedScales, FixedTargetEMA,
-                        ProgressiveScales)
+                        ProgressiveScales, StagedScales)
 from .data_preprocessors import ConsistencyDataPreprocessor
 from .labels import check_labels, expand_labels, resolve_labels
 from .losses import (L1Distance, L2Distance, LPIPSDistance, build_distance,
                      get_weighting)
-from .objectives import ConsistencyObjective, EDMObjective
+from .objectives import ConsistencyObjective, ECTObjective, EDMObjective
 from .preconditioning import (ConsistencyPreconditioner, EDMPreconditioner,
                               TrigFlowPreconditioner, consistency_scalings,
                               edm_scalings, noise_conditioning)
@@ -27,5 +27,6 @@ __all__ = [
     'L1Distance', 'L2Distance', 'LPIPSDistance', 'build_distance',
     'get_weighting', 'LogVarianceHead', 'TrigFlowTrainer',
     'FixedScales', 'ProgressiveScales', 'ExponentialScales',
-    'FixedTargetEMA', 'AdaptiveTargetEMA', 'ConsistencyCurriculum'
+    'FixedTargetEMA', 'AdaptiveTargetEMA', 'ConsistencyCurriculum',
+    'StagedScales', 'ECTObjective'
 ]

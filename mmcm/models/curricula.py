@@ -128,6 +128,32 @@ class ExponentialScales(_GrowingScales):
 
 
 @CURRICULA.register_module()
+class StagedScales:
+    """``N(k) = q^(floor(k / stage_iters) + 1)``: the stages of easy
+    consistency tuning (Geng et al. 2024), whose pair gap ``t - r``
+    shrinks by ``q`` per stage; :class:`~mmcm.models.objectives.ECTObjective`
+    reads ``N`` as the ``q^a`` of its mapping function.
+
+    Args:
+        q: Gap reduction per stage (the paper: 2 or 4).
+        stage_iters: Iterations per stage (the paper's ``d``).
+    """
+
+    def __init__(self, q: int = 2, stage_iters: int = 25000):
+        if q < 2 or stage_iters < 1:
+            raise ValueError(f'need q >= 2 and stage_iters >= 1, got q={q}, '
+                             f'stage_iters={stage_iters}')
+        self.q, self.stage_iters = int(q), int(stage_iters)
+
+    def __call__(self, step: int) -> int:
+        return self.q**(step // self.stage_iters + 1)
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(q={self.q}, '
+                f'stage_iters={self.stage_iters})')
+
+
+@CURRICULA.register_module()
 class FixedTargetEMA:
     """``mu(k) = decay`` (official ``target_ema_mode=fixed``).
 

@@ -35,6 +35,9 @@ class AveragedTrainer(ConsistencyModel):
 
     Args:
         ema_decays: Decays of the evaluation EMAs of the online network.
+        init_from: A checkpoint (official ``.pt`` or mmengine, EMA weights
+            first) that the online network, its EMAs and the target start
+            from, e.g. a diffusion model for easy consistency tuning.
         sample_with: ``'ema'`` (the last EMA, default) or ``'online'``: the
             weights that sample in :meth:`sample` and in validation.
         **kwargs: :class:`ConsistencyModel` arguments.
@@ -42,8 +45,11 @@ class AveragedTrainer(ConsistencyModel):
 
     def __init__(self, *args,
                  ema_decays: Sequence[float] = OFFICIAL_EMA_DECAYS,
+                 init_from: Optional[str] = None,
                  sample_with: str = 'ema', **kwargs):
         super().__init__(*args, **kwargs)
+        if init_from:
+            load_unet_into(self.unet, init_from)
         if sample_with not in ('ema', 'online'):
             raise ValueError(f'sample_with must be "ema" or "online", got '
                              f'{sample_with!r}')
@@ -53,7 +59,7 @@ class AveragedTrainer(ConsistencyModel):
         self.ema = EMANetworks(self.unet, ema_decays)
         self._register_load_state_dict_pre_hook(_drop_averaged_iter)
 
-    TRAINING_ARGS = ('ema_decays', 'sample_with')
+    TRAINING_ARGS = ('ema_decays', 'init_from', 'sample_with')
 
     @classmethod
     def sampling_cfg_of(cls, model_cfg: dict) -> dict:

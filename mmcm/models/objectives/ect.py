@@ -1,0 +1,106 @@
+"""Easy consistency tuning (ECT), Geng et al., "Consistency Models Made
+Easy" (ICLR 2025).
+
+ECT starts from a pretrained diffusion model (an EDM denoiser is the
+consistency model of the limit ``dt -> 0``) and continues with consistency
+training whose pair gap shrinks stage by stage: for ``t`` drawn lognormal,
+the lower point is ``r = t (1 - n(t) / q^a)`` with
+``n(t) = 1 + k sigmoid(-b t)`` (Eq. 18 of the paper, its "sigmoid"
+mapping) and ``a`` growing by one per stage. Here ``q^a`` is the
+``num_scales`` that :class:`~mmcm.models.curricula.StagedScales` gives, so
+the curriculum and the trainer are those of every other CT recipe.
+"""
+from typing import Callable, Optional, Union
+
+import torch
+
+from mmcm.registry import MODELS
+from mmcm.utils.functional import append_dims, rng_state, set_rng_state
+from ..losses import build_distance, get_weighting
+
+Denoiser = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def ect_lower_time(t: torch.Tensor, num_scales: float, k: float = 8.0,
+                   b: float = 1.0) -> torch.Tensor:
+    """``r = max(t (1 - n(t) / num_scales), 0)``, ``n(t) = 1 + k
+    sigmoid(-b t)``: Geng et al. (2024), Eq. 18, with ``num_scales = q^a``.
+    """
+    adjustment = 1 + k * torch.sigmoid(-b * t)
+    return torch.clamp(t * (1 - adjustment / num_scales), min=0)
+
+
+def lognormal_times(batch_size: int, p_mean: float, p_std: float,
+                    device) -> torch.Tensor:
+    """``t = exp(P_mean + P_std n)``, ``n ~ N(0, 1)`` (EDM's training
+    distribution, which ECT keeps)."""
+    return (torch.randn(batch_size, device=device) * p_std + p_mean).exp()
+
+
+@MODELS.register_module()
+class ECTObjective:
+    """Per-sample ECT loss ``w(t, r) d(f(x_t, t), stopgrad f(x_r, r))``.
+
+    ``x_t`` and ``x_r`` share their noise, the two networks their dropout
+    masks; where ``r = 0`` the target is the data itself (the boundary
+    condition ``f(x, 0) = x``). Meant for the EDM parameterisation
+    (``EDMPreconditioner``), which is defined down to ``t -> 0``, and the
+    online network as the target (``FixedTargetEMA(decay=0)``). Called like
+    :class:`ConsistencyObjective`; ``num_scales`` is ``q^a``.
+
+    Args:
+        distance: ``d``; the paper's pseudo-Huber (``c`` as in improved
+            CT by default; ``dict(type='PseudoHuberDistance', c=0.0)`` is
+            its plain l2 norm) or any distance config.
+        weighting: ``w``: ``'inverse-gap'``, ``1 / (t - r)`` (the paper's),
+            or any name of ``get_weighting`` (``'karras'``:
+            ``1 / t^2 + 1 / sigma_data^2``).
+        p_mean, p_std: The lognormal distribution of ``t``.
+        k, b: The mapping function's ``n(t) = 1 + k sigmoid(-b t)``.
+        sigma_data: Data standard deviation for the weighting.
+    """
+
+    def __init__(self, distance: Union[str, dict] = 'pseudo-huber',
+                 weighting: str = 'inverse-gap', p_mean: float = -1.1,
+                 p_std: float = 2.0, k: float = 8.0, b: float = 1.0,
+                 sigma_data: float = 0.5):
+        self.distance = build_distance(distance)
+        self.weighting = weighting
+        self.p_mean, self.p_std = p_mean, p_std
+        self.k, self.b = k, b
+        self.sigma_data = sigma_data
+
+    def __call__(self, online: Denoiser, target: Denoiser, x_start,
+                 num_scales: int, sigma_min: float, sigma_max: float,
+                 rho: float = 7.0, teacher: Optional[Denoiser] = None,
+                 noise: Optional[torch.Tensor] = None,
+                 t: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Return the unreduced per-sample loss, shape ``(N,)``."""
+        if teacher is not None:
+            raise ValueError('ECT tunes without a teacher: start the online '
+                             'network from the diffusion model with '
+                             'init_from instead')
+        if noise is None:
+            noise = torch.randn_like(x_start)
+        if t is None:
+            t = lognormal_times(x_start.shape[0], self.p_mean, self.p_std,
+                                x_start.device)
+        r = ect_lower_time(t, num_scales, self.k, self.b)
+        dropout_state = rng_state(x_start.device)
+        prediction = online(x_start + noise * append_dims(t, noise.ndim), t)
+        set_rng_state(dropout_state)
+        goal = self._target(target, x_start, noise, r)
+        weights = get_weighting(self.weighting, t, self.sigma_data,
+                                lower_sigma=r)
+        return self.distance(prediction, goal) * weights
+
+    @staticmethod
+    @torch.no_grad()
+    def _target(target: Denoiser, x_start, noise, r) -> torch.Tensor:
+        """``f^-(x_r, r)``, and ``x_0`` itself where ``r = 0``."""
+        at_boundary = append_dims(r == 0, x_start.ndim)
+        if bool(at_boundary.all()):
+            return x_start
+        safe_r = torch.where(r > 0, r, torch.ones_like(r))
+        x_r = x_start + noise * append_dims(r, x_start.ndim)
+        return torch.where(at_boundary, x_start, target(x_r, safe_r))

@@ -1,0 +1,84 @@
+"""Easy consistency tuning: the pair schedule, the loss, a few steps."""
+import math
+
+import pytest
+import torch
+
+from mmcm.models.curricula import StagedScales
+from mmcm.models.objectives import ECTObjective, ect_lower_time
+from mmcm.registry import MODELS
+
+from .fixed_batch import train_on_batch, uint8_batch
+
+UNET = dict(type='ADMUNet', image_size=16, model_channels=32,
+            num_res_blocks=1, attention_resolutions=(8, ),
+            channel_mult=(1, 2), num_classes=10, num_head_channels=32,
+            dropout=0.1)
+
+
+def test_stages_and_lower_times_by_hand():
+    stages = StagedScales(q=2, stage_iters=100)
+    assert [stages(k) for k in (0, 99, 100, 250)] == [2, 2, 4, 8]
+    assert StagedScales(q=4, stage_iters=10)(25) == 64
+    with pytest.raises(ValueError, match='q >= 2'):
+        StagedScales(q=1)
+    t = torch.tensor([0.5, 2.0, 80.0], dtype=torch.float64)
+    # n(t) = 1 + 8 sigmoid(-t); r = t (1 - n(t) / 16)
+    n = [1 + 8 / (1 + math.exp(v)) for v in (0.5, 2.0, 80.0)]
+    expected = [v * (1 - m / 16) for v, m in zip((0.5, 2.0, 80.0), n)]
+    torch.testing.assert_close(ect_lower_time(t, 16),
+                               torch.tensor(expected, dtype=torch.float64))
+    # The first stage of q = 2: 1 - n(t)/2 < 0 for small t, so r = 0.
+    assert ect_lower_time(torch.tensor([0.1]), 2).item() == 0.0
+
+
+def test_loss_of_a_hand_computed_case():
+    objective = ECTObjective(distance=dict(type='PseudoHuberDistance', c=0.0),
+                             weighting='inverse-gap')
+    x0 = torch.tensor([[[[0.5]], [[-0.5]]]])  # (1, 2, 1, 1)
+    z = torch.tensor([[[[1.0]], [[2.0]]]])
+    t = torch.tensor([2.0])
+    r = ect_lower_time(t, 16)
+
+    def online(x, s):  # f(x, s) = x / (1 + s)
+        return x / (1 + s[:, None, None, None])
+
+    loss = objective(online, online, x0, 16, 0.002, 80.0, noise=z, t=t)
+    f_t = (x0 + 2.0 * z) / 3.0
+    f_r = (x0 + r * z) / (1 + r)
+    expected = (f_t - f_r).flatten().norm() / (2.0 - r)
+    torch.testing.assert_close(loss, expected.reshape(1))
+    # r = 0: the target is the data itself.
+    boundary = objective(online, online, x0, 2, 0.002, 80.0, noise=z,
+                         t=torch.tensor([0.1]))
+    torch.testing.assert_close(
+        boundary, ((x0 + 0.1 * z) / 1.1 - x0).flatten().norm().reshape(1) /
+        0.1)
+    with pytest.raises(ValueError, match='without a teacher'):
+        objective(online, online, x0, 2, 0.002, 80.0, teacher=online)
+
+
+def test_tuning_starts_from_the_diffusion_model_and_trains(tmp_path):
+    torch.manual_seed(0)
+    edm = MODELS.build(dict(type='EDMTrainer', unet=UNET, ema_decays=(0.9, )))
+    path = tmp_path / 'edm.pth'
+    torch.save(dict(state_dict=edm.state_dict()), path)
+    torch.manual_seed(1)
+    model = MODELS.build(dict(
+        type='ConsistencyTrainer', unet=UNET, init_from=str(path),
+        preconditioner=dict(type='EDMPreconditioner'),
+        objective=dict(type='ECTObjective'),
+        curriculum=dict(type='ConsistencyCurriculum',
+                        scales=dict(type='StagedScales', q=2, stage_iters=4),
+                        target_ema=dict(type='FixedTargetEMA', decay=0.0)),
+        ema_decays=(0.9, ))).train()
+    start = edm.ema.networks[-1].state_dict()
+    for network in (model.unet, model.target_unet, model.ema.networks[0]):
+        assert all(torch.equal(network.state_dict()[k], v)
+                   for k, v in start.items())
+    losses = train_on_batch(model, uint8_batch((8, 3, 16, 16), 10), 8,
+                            lr=1e-3)
+    assert all(math.isfinite(v) for v in losses)
+    assert losses[-1] < losses[0], losses
+    assert 'init_from' not in type(model).sampling_cfg_of(dict(
+        type='ConsistencyTrainer', unet=UNET, init_from=str(path)))
