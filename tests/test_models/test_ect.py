@@ -33,8 +33,7 @@ def test_stages_and_lower_times_by_hand():
 
 
 def test_loss_of_a_hand_computed_case():
-    objective = ECTObjective(distance=dict(type='PseudoHuberDistance', c=0.0),
-                             weighting='inverse-gap')
+    objective = ECTObjective()  # l2 norm, 1 / (t - r)
     x0 = torch.tensor([[[[0.5]], [[-0.5]]]])  # (1, 2, 1, 1)
     z = torch.tensor([[[[1.0]], [[2.0]]]])
     t = torch.tensor([2.0])

@@ -49,9 +49,9 @@ class ECTObjective:
     :class:`ConsistencyObjective`; ``num_scales`` is ``q^a``.
 
     Args:
-        distance: ``d``; the paper's pseudo-Huber (``c`` as in improved
-            CT by default; ``dict(type='PseudoHuberDistance', c=0.0)`` is
-            its plain l2 norm) or any distance config.
+        distance: ``d``; by default ``sqrt(|x - y|^2 + c^2) - c`` with
+            ``c = 0`` (the l2 norm), the default of the paper's code;
+            ``'pseudo-huber'`` takes improved CT's ``c``; or any distance.
         weighting: ``w``: ``'inverse-gap'``, ``1 / (t - r)`` (the paper's),
             or any name of ``get_weighting`` (``'karras'``:
             ``1 / t^2 + 1 / sigma_data^2``).
@@ -60,11 +60,12 @@ class ECTObjective:
         sigma_data: Data standard deviation for the weighting.
     """
 
-    def __init__(self, distance: Union[str, dict] = 'pseudo-huber',
+    def __init__(self, distance: Union[str, dict, None] = None,
                  weighting: str = 'inverse-gap', p_mean: float = -1.1,
                  p_std: float = 2.0, k: float = 8.0, b: float = 1.0,
                  sigma_data: float = 0.5):
-        self.distance = build_distance(distance)
+        self.distance = build_distance(
+            distance or dict(type='PseudoHuberDistance', c=0.0))
         self.weighting = weighting
         self.p_mean, self.p_std = p_mean, p_std
         self.k, self.b = k, b
