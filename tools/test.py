@@ -33,12 +33,16 @@ with quiet_imports():
     from mmcm.evaluation import find_softmax_weights
 
 METRIC_TYPES = dict(FID='FrechetInceptionDistance', IS='InceptionScore',
-                    PR='PrecisionRecall')
+                    PR='PrecisionRecall', SD='SmallDataMetrics')
+# Metrics whose ``reference`` is an image set that --reference may replace
+# (SmallDataMetrics' is a held-out dataset split, set in its config).
+IMAGE_REFERENCE_METRICS = ('FrechetInceptionDistance', 'PrecisionRecall')
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description='Sample from a checkpoint and compute FID, IS, PR')
+        description='Sample from a checkpoint and compute FID, IS, PR '
+        'or the small-data metrics')
     parser.add_argument('config', help='sampling or training config')
     parser.add_argument('checkpoint', help='official .pt or mmengine .pth')
     parser.add_argument('--work-dir', help='logs, grids and the JSON')
@@ -51,7 +55,8 @@ def parse_args(argv=None):
     parser.add_argument('--reference', help='reference set: .npz with '
                         'mu/sigma or images, image folder')
     parser.add_argument('--metrics', nargs='+', choices=sorted(METRIC_TYPES),
-                        help='metrics to compute (config: FID IS PR)')
+                        help="metrics to compute (default: the config's; "
+                        'SD: SmallDataMetrics, for the digits)')
     parser.add_argument('--sampler', choices=['onestep', 'multistep',
                                               'heun', 'euler'])
     parser.add_argument('--steps', type=int, help='Karras grid size')
@@ -78,12 +83,16 @@ def select_metrics(evaluator: list, args) -> list:
     wanted = {METRIC_TYPES[name] for name in args.metrics or []}
     if wanted:
         present = {metric['type'] for metric in evaluator}
+        if 'SmallDataMetrics' in wanted - present:
+            raise ValueError('SmallDataMetrics needs its training and '
+                             'held-out splits: use a config whose '
+                             'test_evaluator has it (digits configs do)')
         evaluator = evaluator + [dict(type=t) for t in sorted(wanted)
                                  if t not in present]
         evaluator = [m for m in evaluator if m['type'] in wanted]
     selected = []
     for metric in evaluator:
-        if args.reference and metric['type'] != 'InceptionScore':
+        if args.reference and metric['type'] in IMAGE_REFERENCE_METRICS:
             metric = dict(metric, reference=args.reference)
         if (metric['type'] == 'InceptionScore' and 'IS' not in
                 (args.metrics or []) and not metric.get('softmax_weights')):
