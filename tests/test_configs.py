@@ -331,6 +331,25 @@ def test_model_bases_agree_outside_the_network():
     assert all(c == common[0] for c in common)
 
 
+def test_method_bases_are_leaves_of_variables():
+    """A method base is named next to a model base, which owns ``model``:
+    it has no base and sets only variables that a recipe merges into a
+    copy, none of the keys a runner reads."""
+    folder = osp.join(REPO, 'configs', '_base_', 'methods')
+    paths = sorted(glob.glob(osp.join(folder, '*.py')))
+    assert len(paths) >= 5
+    runner_keys = {
+        'model', 'train_dataloader', 'val_dataloader', 'test_dataloader',
+        'train_cfg', 'val_cfg', 'test_cfg', 'val_evaluator',
+        'test_evaluator', 'optim_wrapper', 'param_scheduler',
+        'default_hooks', 'custom_hooks', 'env_cfg', 'randomness',
+        'default_scope', 'max_iters'
+    }
+    for path in paths:
+        assert base_files(path) == [], path
+        assert not set(Config.fromfile(path)) & runner_keys, path
+
+
 def test_configs_need_no_custom_imports():
     """The default scope 'mmcm' makes mmengine import mmcm.registry, whose
     registries import their modules on first use."""

@@ -1,16 +1,13 @@
 # Sampling with the official edm_imagenet64_ema.pt checkpoint.
-_base_ = './cd-lpips_adm-unet_2step_imagenet-64x64.py'
+_base_ = [
+    './cd-lpips_adm-unet_2step_imagenet-64x64.py',
+    '../_base_/methods/edm.py'
+]
 
 # EDM teacher: EDM scalings, 40-step Heun sampler as in the official script
-# (a new sampling_cfg: Heun takes no two-step indices).
-model = dict(
-    preconditioner=dict(type='EDMPreconditioner'),
-    unet=dict(dropout=0.1),
-    sampling_cfg=dict(
-        _delete_=True,
-        sampler='heun',
-        steps=40,
-        s_churn=0.0,
-        generator='determ',
-        seed=42,
-        clip_denoised=True))
+# (_base_/methods/edm.py), with the model base's noise generator.
+model = _base_.edm_sampling.copy()
+model.merge(
+    dict(sampling_cfg=dict(generator=_base_.model.sampling_cfg.generator)))
+# a new sampling_cfg: Heun takes no two-step indices
+model.sampling_cfg._delete_ = True

@@ -1,28 +1,21 @@
-# Consistency distillation on ImageNet-64, as the official launch script:
-# RAdam lr 8e-6, mu = 0.95, N = 40, 600k iterations (the schedule's), EMA
-# rates 0.999, 0.9999 and 0.9999432189950708, the EDM teacher with dropout
-# 0.1, the student initialised from it; l2 unless the config says LPIPS.
-# With recipes/imagenet-64x64.py for the data.
+# Consistency distillation (methods/cm-cd.py) on ImageNet-64, as the official
+# launch script: RAdam lr 8e-6, mu = 0.95, N = 40, 600k iterations (the
+# schedule's), EMA rates 0.999, 0.9999 and 0.9999432189950708, the EDM
+# teacher with dropout 0.1, the student initialised from it; l2 unless the
+# config says LPIPS. With recipes/imagenet-64x64.py for the data.
 _base_ = [
     '../models/cm_adm-unet_imagenet-64x64.py',
+    '../methods/cm-cd.py',
     '../schedules/cm_iter-based.py',
     '../evaluation/generation.py'
 ]
 
-model = dict(
-    type='ConsistencyTrainer',
-    objective=dict(
-        type='ConsistencyObjective', distance='l2', weighting='uniform'),
-    curriculum=dict(
-        type='ConsistencyCurriculum',
-        scales=dict(type='FixedScales', scales=40),
-        target_ema=dict(type='FixedTargetEMA', decay=0.95)),
+model = _base_.consistency_distillation.copy()
+model.merge(dict(
     teacher=dict(
         checkpoint='https://openaipublic.blob.core.windows.net/consistency/'
-        'edm_imagenet64_ema.pt',
-        dropout=0.1,
-        init_student=True),
-    ema_decays=(0.999, 0.9999, 0.9999432189950708))
+        'edm_imagenet64_ema.pt'),
+    ema_decays=(0.999, 0.9999, 0.9999432189950708)))
 optim_wrapper = dict(optimizer=dict(lr=8e-6))
 
 # Validation: FID of one-step and of two-step sampling with the released

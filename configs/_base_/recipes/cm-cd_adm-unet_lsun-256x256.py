@@ -1,29 +1,22 @@
-# Consistency distillation on LSUN-256, as the official launch script for
-# LSUN Bedroom: RAdam lr 1e-5, mu = 0.95, N = 40, 600k iterations (the
-# schedule's), EMA rates 0.9999, 0.99994 and 0.9999432189950708, the EDM
-# teacher (Bedroom's unless the config names Cat's) with dropout 0.1, the
-# student initialised from it; l2 unless the config says LPIPS. With
-# recipes/lsun-{bedroom,cat}-256x256.py for the data.
+# Consistency distillation (methods/cm-cd.py) on LSUN-256, as the official
+# launch script for LSUN Bedroom: RAdam lr 1e-5, mu = 0.95, N = 40, 600k
+# iterations (the schedule's), EMA rates 0.9999, 0.99994 and
+# 0.9999432189950708, the EDM teacher (Bedroom's unless the config names
+# Cat's) with dropout 0.1, the student initialised from it; l2 unless the
+# config says LPIPS. With recipes/lsun-{bedroom,cat}-256x256.py for the data.
 _base_ = [
     '../models/cm_adm-unet_lsun-256x256.py',
+    '../methods/cm-cd.py',
     '../schedules/cm_iter-based.py',
     '../evaluation/generation.py'
 ]
 
-model = dict(
-    type='ConsistencyTrainer',
-    objective=dict(
-        type='ConsistencyObjective', distance='l2', weighting='uniform'),
-    curriculum=dict(
-        type='ConsistencyCurriculum',
-        scales=dict(type='FixedScales', scales=40),
-        target_ema=dict(type='FixedTargetEMA', decay=0.95)),
+model = _base_.consistency_distillation.copy()
+model.merge(dict(
     teacher=dict(
         checkpoint='https://openaipublic.blob.core.windows.net/consistency/'
-        'edm_bedroom256_ema.pt',
-        dropout=0.1,
-        init_student=True),
-    ema_decays=(0.9999, 0.99994, 0.9999432189950708))
+        'edm_bedroom256_ema.pt'),
+    ema_decays=(0.9999, 0.99994, 0.9999432189950708)))
 optim_wrapper = dict(optimizer=dict(lr=1e-5))
 
 # Validation: FID of one-step and of two-step sampling with the released

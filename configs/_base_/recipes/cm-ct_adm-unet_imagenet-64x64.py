@@ -1,28 +1,20 @@
-# Consistency training on ImageNet-64, as the official launch script:
-# RAdam lr 1e-4 (the schedule's), LPIPS, adaptive mu (mu_0 = 0.95) with N
-# growing from 2 to 200 over 800k iterations, EMA rates 0.999, 0.9999 and
-# 0.9999432189950708, no teacher. With recipes/imagenet-64x64.py for the
-# data.
+# Consistency training (methods/cm-ct.py) on ImageNet-64, as the official
+# launch script: RAdam lr 1e-4 (the schedule's), LPIPS, adaptive mu
+# (mu_0 = 0.95) with N growing from 2 to 200 over 800k iterations, EMA rates
+# 0.999, 0.9999 and 0.9999432189950708, no teacher. With
+# recipes/imagenet-64x64.py for the data.
 _base_ = [
     '../models/cm_adm-unet_imagenet-64x64.py',
+    '../methods/cm-ct.py',
     '../schedules/cm_iter-based.py',
     '../evaluation/generation.py'
 ]
 
 max_iters = 800000
-model = dict(
-    type='ConsistencyTrainer',
-    objective=dict(
-        type='ConsistencyObjective', distance='lpips', weighting='uniform'),
-    curriculum=dict(
-        type='ConsistencyCurriculum',
-        scales=dict(
-            type='ProgressiveScales',
-            start_scales=2,
-            end_scales=200,
-            total_steps=max_iters),
-        target_ema=dict(type='AdaptiveTargetEMA', start_ema=0.95)),
-    ema_decays=(0.999, 0.9999, 0.9999432189950708))
+model = _base_.consistency_training.copy()
+model.merge(dict(
+    curriculum=dict(scales=dict(end_scales=200, total_steps=max_iters)),
+    ema_decays=(0.999, 0.9999, 0.9999432189950708)))
 train_cfg = dict(max_iters=max_iters)
 
 # Validation: FID of one-step and of two-step sampling with the released

@@ -1,28 +1,20 @@
-# Consistency training on LSUN-256, as the official launch script for LSUN
-# Bedroom: RAdam lr 5e-5, LPIPS, adaptive mu (mu_0 = 0.95) with N growing
-# from 2 to 150 over 1M iterations, EMA rates 0.9999, 0.99994 and
-# 0.9999432189950708, no teacher. With recipes/lsun-{bedroom,cat}-256x256.py
-# for the data.
+# Consistency training (methods/cm-ct.py) on LSUN-256, as the official
+# launch script for LSUN Bedroom: RAdam lr 5e-5, LPIPS, adaptive mu
+# (mu_0 = 0.95) with N growing from 2 to 150 over 1M iterations, EMA rates
+# 0.9999, 0.99994 and 0.9999432189950708, no teacher. With
+# recipes/lsun-{bedroom,cat}-256x256.py for the data.
 _base_ = [
     '../models/cm_adm-unet_lsun-256x256.py',
+    '../methods/cm-ct.py',
     '../schedules/cm_iter-based.py',
     '../evaluation/generation.py'
 ]
 
 max_iters = 1000000
-model = dict(
-    type='ConsistencyTrainer',
-    objective=dict(
-        type='ConsistencyObjective', distance='lpips', weighting='uniform'),
-    curriculum=dict(
-        type='ConsistencyCurriculum',
-        scales=dict(
-            type='ProgressiveScales',
-            start_scales=2,
-            end_scales=150,
-            total_steps=max_iters),
-        target_ema=dict(type='AdaptiveTargetEMA', start_ema=0.95)),
-    ema_decays=(0.9999, 0.99994, 0.9999432189950708))
+model = _base_.consistency_training.copy()
+model.merge(dict(
+    curriculum=dict(scales=dict(end_scales=150, total_steps=max_iters)),
+    ema_decays=(0.9999, 0.99994, 0.9999432189950708)))
 optim_wrapper = dict(optimizer=dict(lr=5e-5))
 train_cfg = dict(max_iters=max_iters)
 

@@ -1,4 +1,4 @@
-# Improved consistency training (Song & Dhariwal 2023) on CIFAR-10 at the
+# Improved consistency training (methods/cm-ict.py) on CIFAR-10 at the
 # paper's scale: dropout 0.3, pseudo-Huber c = 0.03, lognormal pairs
 # (P_mean -1.1, P_std 2.0), weighting 1 / (sigma_{n+1} - sigma_n), N
 # doubling from 10 to 1280, no target EMA, evaluation EMA 0.99993. (ADM UNet
@@ -8,10 +8,13 @@
 # The network is models/cm_adm-unet_cifar10-32x32.py's, written out on the
 # ImageNet-64 model base: a recipe's model base is a leaf, so that the
 # configs on top of it stay three levels deep.
-_base_ = '../models/cm_adm-unet_imagenet-64x64.py'
+_base_ = [
+    '../models/cm_adm-unet_imagenet-64x64.py',
+    '../methods/cm-ict.py'
+]
 
-model = dict(
-    type='ConsistencyTrainer',
+model = _base_.improved_consistency_training.copy()
+model.merge(dict(
     unet=dict(
         image_size=32,
         model_channels=128,
@@ -20,17 +23,6 @@ model = dict(
         channel_mult=(1, 2, 2, 2),
         dropout=0.3,
         num_classes=None),
-    objective=dict(
-        type='ConsistencyObjective',
-        distance='pseudo-huber',
-        weighting='inverse-gap',
-        index_sampling=dict(kind='lognormal', p_mean=-1.1, p_std=2.0)),
-    curriculum=dict(
-        type='ConsistencyCurriculum',
-        scales=dict(
-            type='ExponentialScales',
-            start_scales=10,
-            end_scales=1280,
-            total_steps=400000),  # the data recipe's max_iters
-        target_ema=dict(type='FixedTargetEMA', decay=0.0)),
-    ema_decays=(0.99993, ))
+    # N reaches 1280 at the data recipe's 400k iterations
+    curriculum=dict(scales=dict(end_scales=1280, total_steps=400000)),
+    ema_decays=(0.99993, )))

@@ -1,22 +1,16 @@
-# The EDM teacher on LSUN-256, as the official launch script: RAdam lr
-# 1e-4 (the schedule's), dropout 0.1, no scale-shift norm (the network's),
-# lognormal sigmas, Karras weighting (trains until stopped there; 600k
-# iterations here, the schedule's). With
+# The EDM teacher (methods/edm.py) on LSUN-256, as the official launch
+# script: RAdam lr 1e-4 (the schedule's), dropout 0.1, no scale-shift norm
+# (the network's), lognormal sigmas, Karras weighting (trains until stopped
+# there; 600k iterations here, the schedule's). With
 # recipes/lsun-{bedroom,cat}-256x256.py for the data.
 _base_ = [
     '../models/cm_adm-unet_lsun-256x256.py',
+    '../methods/edm.py',
     '../schedules/cm_iter-based.py',
     '../evaluation/generation.py'
 ]
 
-model = dict(
-    type='EDMTrainer',
-    unet=dict(dropout=0.1),
-    preconditioner=dict(type='EDMPreconditioner'),
-    objective=dict(
-        type='EDMObjective', p_mean=-1.2, p_std=1.2, weighting='karras'),
-    ema_decays=(0.999, 0.9999, 0.9999432189950708),
-    sampling_cfg=dict(sampler='heun', steps=40))
+model = _base_.edm
 
 # Validation: FID of 40-step Heun sampling (the EDM configs' sampler).
 val_dataloader = dict(dataset=dict(num_classes=None))

@@ -1,26 +1,23 @@
-# A TrigFlow diffusion model (v-prediction, Lu & Song 2024) on ImageNet-64
-# with the ADM architecture of the released checkpoints, PixelNorm on its
-# adaptive GroupNorm, dropout 0.1, Adam (lr 1e-4, the schedule's) with
-# betas (0.9, 0.99), 600k iterations: the teacher that sCD distils. It
-# samples with Heun through the TrigFlowPreconditioner. With
-# recipes/imagenet-64x64.py for the data.
+# A TrigFlow diffusion model (methods/trigflow.py: v-prediction, Lu & Song
+# 2024) on ImageNet-64 with the ADM architecture of the released
+# checkpoints, PixelNorm on its adaptive GroupNorm, dropout 0.1, Adam (lr
+# 1e-4, the schedule's) with betas (0.9, 0.99), 600k iterations: the teacher
+# that sCD distils. It samples with Heun through the TrigFlowPreconditioner.
+# With recipes/imagenet-64x64.py for the data.
 _base_ = [
     '../models/cm_adm-unet_imagenet-64x64.py',
+    '../methods/trigflow.py',
     '../schedules/cm_iter-based.py',
     '../evaluation/generation.py'
 ]
 
 # 600k iterations (the schedule's; scm-scd_... sets its own)
 max_iters = 600000
-model = dict(
-    type='TrigFlowTrainer',
-    unet=dict(dropout=0.1, pixel_norm=True),
-    # c_noise(t) = t: with 1000 t, sCD on the digits turned to noise
-    preconditioner=dict(type='TrigFlowPreconditioner', time_scale=1.0),
-    objective=dict(type='TrigFlowObjective', p_mean=-1.0, p_std=1.4),
-    adaptive_weighting=True,
+model = _base_.trigflow.copy()
+model.merge(dict(
+    unet=dict(dropout=0.1),
     ema_decays=(0.999, 0.9999, 0.9999432189950708),
-    sampling_cfg=dict(sampler='heun', steps=40))
+    sampling_cfg=dict(sampler='heun', steps=40)))
 optim_wrapper = dict(optimizer=dict(type='Adam', betas=(0.9, 0.99)))
 train_cfg = dict(max_iters=max_iters)
 

@@ -4,7 +4,8 @@
 #   python tools/train.py \
 #       configs/consistency_models/train/cm-ict-joint_adm-unet_1xb32-1k_digits-16x16.py
 #
-# loss = L_iCT + diffusion_weight * L_EDM (lognormal sigma, EDM weighting).
+# loss = L_iCT + diffusion_weight * L_EDM (lognormal sigma, EDM weighting;
+# methods/cm-ict.py).
 # The consistency head samples as usual; the diffusion head samples from the
 # same checkpoint with
 #   --cfg-options model.unet.output_head=diffusion \
@@ -14,8 +15,4 @@ _base_ = [
     '../../_base_/recipes/digits-16x16.py'
 ]
 
-model = dict(
-    type='JointConsistencyTrainer',
-    unet=dict(diffusion_head=True),
-    diffusion_objective=dict(type='EDMObjective', p_mean=-1.2, p_std=1.2),
-    diffusion_weight=1.0)
+model = _base_.joint_consistency_diffusion

@@ -14,13 +14,7 @@ _base_ = [
 max_iters = 400000
 model = dict(
     unet=dict(dropout=0.0),
-    objective=dict(
-        _delete_=True,
-        type='SCMObjective',
-        p_mean=-1.0,
-        p_std=1.4,
-        warmup_steps=10000,
-        tangent_norm_c=0.1),
+    objective=dict(_base_.scm_objective, _delete_=True, warmup_steps=10000),
     teacher=dict(
         checkpoint='work_dirs/trigflow_imagenet64/iter_600000.pth',
         init_student=True),

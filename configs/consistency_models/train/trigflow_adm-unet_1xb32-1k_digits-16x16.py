@@ -10,8 +10,7 @@ _base_ = [
 ]
 
 model = dict(
-    objective=dict(
-        _delete_=True, type='TrigFlowObjective', p_mean=-1.0, p_std=1.4),
+    objective=dict(_base_.trigflow.objective, _delete_=True),
     sampling_cfg=dict(sampler='heun', steps=18))
 
 val_cfg = dict(settings=dict(_delete_=True, heun=dict(sampler='heun',
