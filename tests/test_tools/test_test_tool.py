@@ -109,3 +109,24 @@ def test_two_step_search_tool(tmp_path, reference):
     assert result['fid'] == scores[best]
     with open(out) as f:
         assert json.load(f)['ts'] == [0, best, 5]
+
+
+def test_small_data_metrics_of_the_bundled_model(tmp_path, monkeypatch):
+    """``--metrics SD``: the digits config's classifier-based metrics."""
+    monkeypatch.setenv('MMCM_HOME', str(tmp_path))  # its classifier cache
+    out = str(tmp_path / 'metrics.json')
+    _tool('test').main([
+        CONFIG, CHECKPOINT, '--num-samples', '100', '--batch-size', '50',
+        '--metrics', 'SD', '--out', out, '--work-dir', str(tmp_path)])
+    with open(out) as f:
+        metrics = json.load(f)['metrics']
+    assert set(metrics) == {'FD', 'CS', 'accuracy', 'coverage',
+                            'variance_ratio', 'copy_rate'}
+    assert metrics['accuracy'] > 0.8 and metrics['copy_rate'] < 0.05
+    assert metrics['variance_ratio'] > 2  # the bundled model's grain
+    assert len(list((tmp_path / 'classifiers').iterdir())) == 1
+    with pytest.raises(ValueError, match='SmallDataMetrics needs'):
+        _tool('test').main([
+            osp.join(REPO, 'configs', 'consistency_models',
+                     'cd-lpips_adm-unet_2step_imagenet-64x64.py'), CHECKPOINT,
+            '--metrics', 'SD', '--work-dir', str(tmp_path)])
