@@ -81,3 +81,31 @@ def test_tuning_starts_from_the_diffusion_model_and_trains(tmp_path):
     assert losses[-1] < losses[0], losses
     assert 'init_from' not in type(model).sampling_cfg_of(dict(
         type='ConsistencyTrainer', unet=UNET, init_from=str(path)))
+
+
+TRAIN = 'configs/consistency_models/train'
+
+
+@pytest.mark.parametrize('name, batch, iters, stage_iters, weighting', [
+    ('ect_adm-unet_1xb32-1k_digits-16x16.py', 32, 1000, 250,
+     'inverse-gap'),
+    ('ect_adm-unet_8xb16-100k_imagenet-64x64.py', 16, 100000, 25000,
+     'karras'),
+])
+def test_ect_recipes(name, batch, iters, stage_iters, weighting):
+    from mmengine import Config
+
+    from ..conftest import REPO
+    cfg = Config.fromfile(f'{REPO}/{TRAIN}/{name}')
+    assert cfg.train_dataloader.batch_size == batch
+    assert cfg.train_cfg.max_iters == iters
+    assert cfg.model.init_from  # tuned from a diffusion model
+    cfg.model.init_from = None
+    with torch.device('meta'):
+        model = MODELS.build(cfg.model)
+    assert type(model.preconditioner).__name__ == 'EDMPreconditioner'
+    assert model.objective.weighting == weighting
+    # four stages: N = 2, 4, 8, 16
+    assert [model.curriculum(k * stage_iters)[1] for k in range(4)] == [
+        2, 4, 8, 16]
+    assert model.curriculum(iters - 1) == (0.0, 16)
