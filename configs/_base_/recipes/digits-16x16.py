@@ -1,8 +1,9 @@
 # Training on scikit-learn's digits at 16x16 on a 2-core CPU, one process,
 # shared by every digits method recipe so that they compare at equal cost:
 # 1,000 iterations of 32 images, RAdam lr 5e-4, logs every 50 iterations,
-# two checkpoints, seed 0, and FID of one-step and two-step samples (500
-# each, against all 1,797 digits) after the last iteration.
+# two checkpoints, seed 0, and the small-data metrics of one-step and
+# two-step samples (500 each, against the held-out 'val' split) after the
+# last iteration.
 _base_ = [
     '../datasets/digits-16x16.py',
     '../evaluation/generation.py',
