@@ -91,6 +91,8 @@ TRAIN = 'configs/consistency_models/train'
      'inverse-gap'),
     ('ect_adm-unet_8xb16-100k_imagenet-64x64.py', 16, 100000, 25000,
      'karras'),
+    ('ect_adm-unet_8xb16-200k_cifar10-32x32.py', 16, 200000, 25000,
+     'inverse-gap'),
 ])
 def test_ect_recipes(name, batch, iters, stage_iters, weighting):
     from mmengine import Config
@@ -105,7 +107,8 @@ def test_ect_recipes(name, batch, iters, stage_iters, weighting):
         model = MODELS.build(cfg.model)
     assert type(model.preconditioner).__name__ == 'EDMPreconditioner'
     assert model.objective.weighting == weighting
-    # four stages: N = 2, 4, 8, 16
+    # N = q^a, a one more per stage
     assert [model.curriculum(k * stage_iters)[1] for k in range(4)] == [
         2, 4, 8, 16]
-    assert model.curriculum(iters - 1) == (0.0, 16)
+    stages = iters // stage_iters
+    assert model.curriculum(iters - 1) == (0.0, 2**stages)
