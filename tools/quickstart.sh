@@ -15,4 +15,4 @@ CKPT=checkpoints/cm-ct_digits-16x16_ema.pt
 OUT=${1:-work_dirs/quickstart}
 LABELS=$(for _ in $(seq 10); do seq -s, 0 9; done | paste -sd, -)
 "$PY" tools/sample.py "$CONFIG" "$CKPT" --num-samples 100 --batch-size 100 \
-  --class-labels "$LABELS" --grid --grid-size 100 --out "$OUT"
+  --class-labels "$LABELS" --grid --grid-size 100 --grid-zoom 4 --out "$OUT"

@@ -54,6 +54,8 @@ def parse_args(argv=None):
                         help='also write a PNG grid of the samples')
     parser.add_argument('--grid-size', type=int, default=64,
                         help='at most this many images in the grid')
+    parser.add_argument('--grid-zoom', type=int, default=1,
+                        help='enlarge grid images by nearest neighbour')
     parser.add_argument('--no-progress', action='store_true')
     add_speed_arguments(parser)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -94,7 +96,8 @@ def main(argv=None) -> int:
     logger.info(f'saved {len(images)} samples to {path}')
     if args.grid:
         grid_path = osp.join(args.out, 'samples_grid.png')
-        save_image_grid(images[:args.grid_size], grid_path)
+        save_image_grid(images[:args.grid_size], grid_path,
+                        zoom=args.grid_zoom)
         logger.info(f'saved a grid of {min(len(images), args.grid_size)} '
                     f'samples to {grid_path}')
     return 0

@@ -9,14 +9,19 @@ from PIL import Image
 
 
 def make_image_grid(images: np.ndarray, num_columns: Optional[int] = None,
-                    padding: int = 2) -> np.ndarray:
+                    padding: int = 2, zoom: int = 1) -> np.ndarray:
     """Tile ``(N, H, W, C)`` uint8 images row-major with ``padding`` pixels.
 
     ``num_columns`` defaults to ``ceil(sqrt(N))``; unused cells stay black.
+    ``zoom`` enlarges every image that many times by nearest neighbour, so
+    that the pixels of small images (16x16 digits) stay visible as pixels.
     """
     if images.ndim != 4 or images.dtype != np.uint8:
         raise ValueError('expected uint8 images of shape (N, H, W, C), got '
                          f'{images.dtype} {images.shape}')
+    if zoom < 1:
+        raise ValueError(f'zoom must be a positive integer, got {zoom}')
+    images = images.repeat(zoom, axis=1).repeat(zoom, axis=2)
     num, height, width, channels = images.shape
     columns = num_columns or math.ceil(math.sqrt(num))
     rows = math.ceil(num / columns)

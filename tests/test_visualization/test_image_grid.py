@@ -20,3 +20,14 @@ def test_save_and_reject_bad_input(tmp_path):
     assert Image.open(tmp_path / 'g.png').size == (6, 6)
     with pytest.raises(ValueError, match='uint8'):
         make_image_grid(images.astype(np.float32))
+
+
+def test_zoom_repeats_pixels_by_nearest_neighbour():
+    images = np.arange(8, dtype=np.uint8).reshape(2, 2, 2, 1)
+    grid = make_image_grid(images, num_columns=2, padding=0, zoom=3)
+    assert grid.shape == (6, 12, 1)
+    # the first image's top-left pixel fills a 3x3 block
+    assert (grid[:3, :3, 0] == 0).all() and (grid[:3, 3:6, 0] == 1).all()
+    assert (grid[3:6, 6:9, 0] == 6).all()
+    with pytest.raises(ValueError, match='zoom'):
+        make_image_grid(images, zoom=0)
