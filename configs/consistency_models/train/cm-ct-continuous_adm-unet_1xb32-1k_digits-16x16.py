@@ -10,14 +10,13 @@ _base_ = [
     '../../_base_/recipes/digits-16x16.py'
 ]
 
-# It weights each sample by |tau'(u)| (time_weight='karras'): with the
-# objective's default weight one (OpenAI's continuous-time code) the same
-# run learns nothing at this budget (one-step samples classified as the
-# class asked for: 0.10, chance; the small-data classifier reads only the
-# training split).
+# At this budget its one-step samples are digit-like blobs: the small-data
+# classifier (trained on the training split only) reads the class asked for
+# in 11% of them with the default weight one, 10% with time_weight='karras'
+# (chance: 10%), although the FID-500 of the karras run ranked it first.
 model = dict(
     objective=dict(
         _delete_=True, type='ContinuousConsistencyObjective',
-        weighting='uniform', time_weight='karras'),
+        weighting='uniform'),
     curriculum=dict(
         scales=dict(_delete_=True, type='FixedScales', scales=12)))
