@@ -66,13 +66,16 @@ def main(argv=None) -> dict:
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     model = init_model(args.config, args.checkpoint, device, args.dtype)
     metric = fid_metric(model.cfg, args.reference)
+    # the label policy of the config's test set (digits: balanced)
+    test_set = model.cfg.get('test_dataloader', {}).get('dataset', {})
+    balanced = bool(test_set.get('balanced_labels', False))
     scores = {}
 
     def fid_at(middle: int) -> float:
         ts = (args.begin, middle, end)
         result = evaluate_model(model, [metric], args.num_samples,
-                                args.batch_size, sampler='multistep',
-                                steps=args.steps, ts=ts)
+                                args.batch_size, balanced_labels=balanced,
+                                sampler='multistep', steps=args.steps, ts=ts)
         scores[middle] = result['FID']
         return result['FID']
 

@@ -8,7 +8,8 @@ from mmcm.registry import DATASETS
 
 def evaluate_model(model, metrics: Sequence, num_samples: int,
                    batch_size: int = 64, label_seed: int = 0,
-                   progress: bool = True, **sampling) -> Dict[str, float]:
+                   balanced_labels: bool = False, progress: bool = True,
+                   **sampling) -> Dict[str, float]:
     """Generate ``num_samples`` images and score them with ``metrics``.
 
     The images are those of ``tools/test.py`` for the same sampling options
@@ -22,13 +23,15 @@ def evaluate_model(model, metrics: Sequence, num_samples: int,
         num_samples: Images to generate.
         batch_size: Images generated at once.
         label_seed: Seed of the class labels of conditional models.
+        balanced_labels: Label sample ``i`` with class ``i % classes``.
         progress: Show a progress bar.
         **sampling: Sampling options (``sampler``, ``steps``, ``ts``, ...).
     """
     dataset = DATASETS.build(dict(type='GenerationDataset',
                                   num_samples=num_samples,
                                   num_classes=model.num_classes,
-                                  label_seed=label_seed))
+                                  label_seed=label_seed,
+                                  balanced_labels=balanced_labels))
     bar = ProgressBar(num_samples) if progress else None
     for start in range(0, num_samples, batch_size):
         items = [dataset[i]['inputs']

@@ -24,10 +24,14 @@ class GenerationDataset(BaseDataset):
         num_classes: Classes of a class-conditional model; ``None`` for an
             unconditional one.
         label_seed: Seed of the uniformly drawn class labels.
+        balanced_labels: Label sample ``i`` with class ``i % num_classes``
+            instead: every class equally often, so that scores do not move
+            with the class mix of a draw (small data sets).
     """
 
     def __init__(self, num_samples: int, num_classes: Optional[int] = None,
-                 label_seed: int = 0, **kwargs) -> None:
+                 label_seed: int = 0, balanced_labels: bool = False,
+                 **kwargs) -> None:
         if num_samples < 1:
             raise ValueError(f'num_samples must be >= 1, got {num_samples}')
         if num_classes is not None and num_classes < 1:
@@ -35,12 +39,15 @@ class GenerationDataset(BaseDataset):
         self.num_samples = num_samples
         self.num_classes = num_classes
         self.label_seed = label_seed
+        self.balanced_labels = balanced_labels
         kwargs.setdefault('serialize_data', False)
         super().__init__(**kwargs)
 
     def load_data_list(self) -> List[dict]:
         labels = None
-        if self.num_classes is not None:
+        if self.num_classes is not None and self.balanced_labels:
+            labels = [i % self.num_classes for i in range(self.num_samples)]
+        elif self.num_classes is not None:
             labels = draw_class_labels(self.num_samples, self.num_classes,
                                        self.label_seed).tolist()
         items = []

@@ -27,3 +27,10 @@ def test_unconditional_items_have_no_labels_and_bad_sizes_fail():
     with pytest.raises(ValueError, match='num_classes'):
         DATASETS.build(dict(type='GenerationDataset', num_samples=2,
                             num_classes=0))
+
+
+def test_balanced_labels_cycle_through_the_classes():
+    dataset = DATASETS.build(dict(type='GenerationDataset', num_samples=23,
+                                  num_classes=10, balanced_labels=True))
+    labels = [dataset[i]['inputs']['labels'] for i in range(23)]
+    assert labels == [i % 10 for i in range(23)]

@@ -55,7 +55,7 @@ def test_one_command_gives_the_fid_of_the_checkpoint(single_run, reference):
     model = init_model(CONFIG, CHECKPOINT)
     metric = FrechetInceptionDistance(reference=reference, device='cpu')
     direct = evaluate_model(model, [metric], NUM, batch_size=NUM,
-                            progress=False)
+                            balanced_labels=True, progress=False)
     assert single_run['metrics']['FID'] == pytest.approx(direct['FID'],
                                                          rel=1e-4)
 

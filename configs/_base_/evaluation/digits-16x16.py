@@ -10,10 +10,12 @@
 # precision/recall against all 1,797 digits for comparison.
 #
 # A config that inherits ./generation.py too sets the digits' sample counts
-# (all 1,797 for tools/test.py, 500 for validation), their 10 classes and a
-# 10x10 validation grid:
-#   test_dataloader = dict(dataset=dict(num_samples=1797, num_classes=10))
-#   val_dataloader = dict(dataset=dict(num_samples=500, num_classes=10))
+# (all 1,797 for tools/test.py, 500 for validation), their 10 classes asked
+# for equally often and a 10x10 validation grid (see recipes/digits-16x16.py):
+#   test_dataloader = dict(
+#       dataset=dict(num_samples=1797, num_classes=10, balanced_labels=True))
+#   val_dataloader = dict(
+#       dataset=dict(num_samples=500, num_classes=10, balanced_labels=True))
 #   val_cfg = dict(grid_size=100)
 digits_dataset = dict(type='DigitsDataset', image_size=16, channels=3,
                       class_cond=True)

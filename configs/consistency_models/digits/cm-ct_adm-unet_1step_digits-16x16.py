@@ -10,6 +10,8 @@ _base_ = [
 ]
 
 # The digits' evaluation: all 1,797 for tools/test.py, a 10x10 grid.
-test_dataloader = dict(dataset=dict(num_samples=1797, num_classes=10))
-val_dataloader = dict(dataset=dict(num_samples=500, num_classes=10))
+test_dataloader = dict(
+    dataset=dict(num_samples=1797, num_classes=10, balanced_labels=True))
+val_dataloader = dict(
+    dataset=dict(num_samples=500, num_classes=10, balanced_labels=True))
 val_cfg = dict(grid_size=100)
