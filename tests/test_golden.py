@@ -4,9 +4,9 @@ The numbers in ``tests/data/golden.npz`` were written by this module
 (``python -m tests.test_golden --write``) and must not move when code is
 reorganised: the same checkpoint and seed give the same samples, the same
 batch gives the same losses and weights after a few optimizer steps, and
-the metrics of fixed images give the same scores. Samples and weights are
-compared to 1e-6 (float32 rounding of another CPU); on the machine that
-wrote them they agree bit for bit.
+the metrics of fixed images give the same scores. :func:`check` allows
+the rounding of another CPU; on the machine that wrote them they agree bit
+for bit.
 """
 import os.path as osp
 import sys
@@ -188,13 +188,22 @@ def golden():
 
 
 def check(values: dict, golden: dict) -> None:
+    """Equal up to the rounding of another CPU: labels exactly; uint8
+    images within one level on at most 0.5% of the pixels (a value next to
+    a level boundary may truncate the other way); samples, losses and
+    weights to 1e-5; metrics, which take square roots of near-zero
+    eigenvalues, to 1e-4."""
     for key, value in values.items():
         expected = golden[key]
         assert value.shape == expected.shape, key
-        if value.dtype.kind in 'iu':
+        if value.dtype == np.uint8:
+            diff = np.abs(value.astype(int) - expected.astype(int))
+            assert diff.max() <= 1 and (diff > 0).mean() <= 0.005, key
+        elif value.dtype.kind in 'iu':
             np.testing.assert_array_equal(value, expected, err_msg=key)
         else:
-            np.testing.assert_allclose(value, expected, rtol=1e-6, atol=1e-6,
+            tol = 1e-4 if key.startswith('metric_') else 1e-5
+            np.testing.assert_allclose(value, expected, rtol=tol, atol=1e-6,
                                        err_msg=key)
 
 
