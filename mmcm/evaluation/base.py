@@ -130,13 +130,13 @@ class InceptionMetric(BaseMetric):
         memo.keep(data_samples, key, features)
         return features
 
-    @staticmethod
-    def sample_indices(data_samples: Sequence) -> Optional[np.ndarray]:
-        """Global sample indices, when the samples carry them."""
-        indices = [sample_field(s, 'sample_index') for s in data_samples]
-        if any(index is None for index in indices):
-            return None
-        return np.asarray([int(index) for index in indices], np.int64)
+
+def sample_indices(data_samples: Sequence) -> Optional[np.ndarray]:
+    """Global sample indices, when the samples carry them."""
+    indices = [sample_field(s, 'sample_index') for s in data_samples]
+    if any(index is None for index in indices):
+        return None
+    return np.asarray([int(index) for index in indices], np.int64)
 
 
 def in_index_order(parts: Sequence[Tuple[Optional[np.ndarray],

@@ -107,16 +107,19 @@ def random_shift(images: torch.Tensor, shift: int) -> torch.Tensor:
 
 def classifier_for(train_set: dict, num_classes: int,
                    cache_dir: Optional[str] = None,
+                   arrays: Optional[Tuple[torch.Tensor, torch.Tensor]] = None,
                    **options) -> SmallClassifier:
     """The classifier of ``train_set`` (a dataset config), trained once and
-    cached under ``cache_dir`` (default ``$MMCM_HOME/classifiers``)."""
+    cached under ``cache_dir`` (default ``$MMCM_HOME/classifiers``).
+    ``arrays`` are the set's ``(images, labels)`` if already read."""
     key = json.dumps(dict(train_set=train_set, num_classes=num_classes,
                           options=options, version=CACHE_VERSION),
                      sort_keys=True, default=str)
     name = hashlib.sha1(key.encode()).hexdigest()[:16]
     path = osp.join(cache_dir or osp.join(mmcm_home(), 'classifiers'),
                     f'{name}.pth')
-    images, labels = dataset_arrays(train_set)
+    images, labels = arrays if arrays is not None else \
+        dataset_arrays(train_set)
     arch = {k: v for k, v in options.items() if k in ('width', 'feature_dim')}
     if osp.isfile(path):
         model = SmallClassifier(images.shape[1], num_classes, **arch)

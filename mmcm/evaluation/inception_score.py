@@ -22,7 +22,7 @@ import torch
 
 from mmcm.registry import METRICS
 from mmcm.utils.paths import mmcm_home
-from .base import InceptionMetric, in_index_order
+from .base import InceptionMetric, in_index_order, sample_indices
 from .inception import FEATURE_DIM
 
 NUM_LOGITS = 1008
@@ -139,7 +139,7 @@ class InceptionScore(InceptionMetric):
         """Keep ``(sample indices, class probabilities)`` of this batch."""
         features = self.batch_features(data_samples)
         probs = class_probabilities(features, self.weights)
-        self.results.append((self.sample_indices(data_samples),
+        self.results.append((sample_indices(data_samples),
                              probs.astype(np.float32)))
 
     def compute_metrics(self, results: list) -> dict:

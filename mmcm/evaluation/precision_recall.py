@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from mmcm.registry import METRICS
-from .base import InceptionMetric, in_index_order
+from .base import InceptionMetric, in_index_order, sample_indices
 from .reference import ReferenceSet
 
 
@@ -93,7 +93,7 @@ class PrecisionRecall(InceptionMetric):
 
     def process(self, data_batch, data_samples: Sequence) -> None:
         """Keep ``(sample indices, features)`` of this batch."""
-        self.results.append((self.sample_indices(data_samples),
+        self.results.append((sample_indices(data_samples),
                              self.batch_features(data_samples)))
 
     def compute_metrics(self, results: list) -> dict:

@@ -31,7 +31,7 @@ from mmengine.evaluator import BaseMetric
 
 from mmcm.registry import METRICS
 from mmcm.utils.functional import quantize_uint8
-from .base import fake_image, in_index_order, sample_field
+from .base import fake_image, in_index_order, sample_field, sample_indices
 from .classifier import classifier_for, dataset_arrays
 from .inception_score import inception_score
 from .statistics import frechet_distance
@@ -97,17 +97,17 @@ class SmallDataMetrics(BaseMetric):
         self.copy_threshold = copy_threshold
         self.cache_dir = cache_dir
         self.fake_key = fake_key
+        self._reference_side: Optional[dict] = None
 
     def process(self, data_batch, data_samples: Sequence) -> None:
         """Keep ``(sample indices, uint8 images, requested labels)``."""
         images = quantize_uint8(torch.stack(
             [fake_image(s, self.fake_key) for s in data_samples]))
         labels = [_label_of(s) for s in data_samples]
-        indices = [sample_field(s, 'sample_index') for s in data_samples]
-        known = None if None in indices else np.asarray(indices, np.int64)
         requested = (None if None in labels else
                      np.asarray(labels, np.int64)[:, None])
-        self.results.append((known, images.numpy(), requested))
+        self.results.append((sample_indices(data_samples), images.numpy(),
+                             requested))
 
     def compute_metrics(self, results: list) -> dict:
         images = torch.from_numpy(in_index_order(
@@ -122,16 +122,14 @@ class SmallDataMetrics(BaseMetric):
     def scores(self, images: torch.Tensor,
                requested: Optional[np.ndarray] = None) -> dict:
         """All metrics of uint8 ``(N, C, H, W)`` images."""
-        classifier = classifier_for(self.train_set, self.num_classes,
-                                    self.cache_dir, **self.classifier_options)
-        real, _ = dataset_arrays(self.reference)
-        train, train_labels = dataset_arrays(self.train_set)
+        ref = self.reference_side()
+        classifier, real_features = ref['classifier'], ref['real_features']
         fake_features = classifier.features(images).double().numpy()
-        real_features = classifier.features(real).double().numpy()
         probs = F.softmax(classifier.head(torch.from_numpy(
             fake_features).float()).double(), dim=1).numpy()
         predicted = probs.argmax(1)
-        wanted = train_labels.numpy() if requested is None else requested
+        wanted = ref['train_labels'].numpy() if requested is None \
+            else requested
         scores = dict(
             FD=frechet_distance(fake_features.mean(0),
                                 np.cov(fake_features, rowvar=False),
@@ -141,17 +139,34 @@ class SmallDataMetrics(BaseMetric):
             coverage=1 - 0.5 * float(np.abs(
                 class_histogram(predicted, self.num_classes) -
                 class_histogram(wanted, self.num_classes)).sum()),
-            variance_ratio=laplacian_energy(images) / laplacian_energy(real),
-            copy_rate=self._copy_rate(images, real, train))
+            variance_ratio=laplacian_energy(images) / ref['real_energy'],
+            copy_rate=self._copy_rate(images, ref))
         if requested is not None:
             scores['accuracy'] = float((predicted == requested).mean())
         return scores
 
-    def _copy_rate(self, images, real, train) -> float:
-        typical = float(nearest_distances(real, train).median())
-        nearest = nearest_distances(images, train)
-        return float((nearest < self.copy_threshold * typical).double()
-                     .mean())
+    @torch.no_grad()
+    def reference_side(self) -> dict:
+        """The classifier, the training split and what the held-out split
+        gives, computed on the first call and kept by this metric."""
+        if self._reference_side is None:
+            train, train_labels = dataset_arrays(self.train_set)
+            real, _ = dataset_arrays(self.reference)
+            classifier = classifier_for(
+                self.train_set, self.num_classes, self.cache_dir,
+                arrays=(train, train_labels), **self.classifier_options)
+            self._reference_side = dict(
+                classifier=classifier, train=train, train_labels=train_labels,
+                real_features=classifier.features(real).double().numpy(),
+                real_energy=laplacian_energy(real),
+                typical_distance=float(nearest_distances(real, train)
+                                       .median()))
+        return self._reference_side
+
+    def _copy_rate(self, images, ref: dict) -> float:
+        nearest = nearest_distances(images, ref['train'])
+        threshold = self.copy_threshold * ref['typical_distance']
+        return float((nearest < threshold).double().mean())
 
 
 def _label_of(sample) -> Optional[int]:
