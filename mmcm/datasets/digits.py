@@ -66,10 +66,11 @@ class DigitsDataset(BaseDataset):
     Flips are not used by default: a mirrored digit is a different glyph.
 
     Args:
-        image_size: Output side ``S``. Bilinear upsampling (the default)
-            gives smooth strokes rather than 2x2 blocks, an easier target
-            for a tiny network; ``'nearest'`` keeps the original pixels.
-        channels: 1, or 3 (the gray image repeated, for RGB networks).
+        image_size: Output side ``S``. Nearest-neighbour upsampling (the
+            default) keeps the original pixels, so the images are exactly
+            the data set's; ``'bilinear'`` gives smooth strokes.
+        channels: 1 (gray, the default), or 3 (the gray image repeated, for
+            RGB networks).
         class_cond: Add the digit as ``gt_label``.
         split: ``'train'`` (1,617 images), ``'val'`` (every tenth image,
             180) or ``'all'`` (1,797).
@@ -80,9 +81,9 @@ class DigitsDataset(BaseDataset):
 
     METAINFO = dict(classes=tuple(str(digit) for digit in range(10)))
 
-    def __init__(self, image_size: int = 16, channels: int = 3,
+    def __init__(self, image_size: int = 16, channels: int = 1,
                  class_cond: bool = False, split: str = 'train',
-                 interpolation: str = 'bilinear',
+                 interpolation: str = 'nearest',
                  pipeline: Optional[Sequence[Union[dict, Callable]]] = None,
                  **kwargs):
         if channels not in (1, 3):

@@ -93,10 +93,15 @@ class InceptionFeatures(nn.Module):
 
     @torch.no_grad()
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """``(N, 3, H, W)`` images in [0, 255] -> ``(N, 2048)`` features."""
-        if images.ndim != 4 or images.shape[1] != 3:
-            raise ValueError('expected (N, 3, H, W) RGB images, got shape '
-                             f'{tuple(images.shape)}')
+        """``(N, 3, H, W)`` images in [0, 255] -> ``(N, 2048)`` features.
+
+        Gray ``(N, 1, H, W)`` images are read as RGB with three equal
+        channels.
+        """
+        if images.ndim != 4 or images.shape[1] not in (1, 3):
+            raise ValueError('expected (N, 3, H, W) RGB or (N, 1, H, W) gray '
+                             f'images, got shape {tuple(images.shape)}')
+        images = images.expand(-1, 3, -1, -1)
         device = next(self.net.parameters()).device
         x = images.to(device=device, dtype=torch.float32)
         if x.shape[-2:] != (INCEPTION_SIZE, INCEPTION_SIZE):

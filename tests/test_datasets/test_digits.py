@@ -37,9 +37,11 @@ def test_bilinear_and_nearest_upsampling():
     # Bilinear, align_corners=False: output column 5 samples source column
     # 2.25 -> 0.75 * 5 + 0.25 * 13 = 7 -> 7 * 255 / 16 = 111.5625; row 0
     # samples row -0.25, clamped to row 0.
-    assert first_image(image_size=16)[0, 5] == 112
-    nearest = first_image(image_size=16, interpolation='nearest')
+    assert first_image(image_size=16, interpolation='bilinear')[0, 5] == 112
+    # Nearest (the default): every source pixel becomes a 2x2 block.
+    nearest = first_image(image_size=16)
     assert nearest[0, 4] == nearest[0, 5] == nearest[1, 5] == 80
+    assert nearest[0, 3] == 0 and nearest[0, 6] == 207  # 13 * 255 / 16
 
 
 def test_full_range_and_channels():
@@ -73,7 +75,7 @@ def test_labels_and_unconditional_items():
     assert labels == load_digits().target.tolist()
     assert set(labels) == set(range(10))
     item = dataset[3]['inputs']
-    assert item['img'].shape == (3, 16, 16)
+    assert item['img'].shape == (1, 16, 16)
     assert item['labels'].dtype == torch.int64 and item['labels'] == 3
     assert set(DigitsDataset()[0]['inputs']) == {'img'}
 
@@ -86,7 +88,7 @@ def test_config_dataloader_feeds_the_preprocessor():
     assert batch['inputs']['img'].dtype == torch.uint8
     out = ConsistencyDataPreprocessor()(batch, training=True)
     img, labels = out['inputs']['img'], out['inputs']['labels']
-    assert img.shape == (8, 3, 16, 16) and img.dtype == torch.float32
+    assert img.shape == (8, 1, 16, 16) and img.dtype == torch.float32
     assert -1 <= img.min() < img.max() <= 1
     assert labels.shape == (8, ) and labels.dtype == torch.int64
     assert 0 <= labels.min() and labels.max() <= 9

@@ -21,8 +21,8 @@ def digit_classifier(tmp_path_factory):
     """The small-data classifier, trained on the digits' training split."""
     pytest.importorskip('sklearn')
     from mmcm.evaluation import classifier_for
-    train_split = dict(type='DigitsDataset', image_size=16, channels=3,
-                       class_cond=True, split='train')
+    train_split = dict(type='DigitsDataset', image_size=16, class_cond=True,
+                       split='train')
     return classifier_for(train_split, 10,
                           str(tmp_path_factory.mktemp('classifier')))
 

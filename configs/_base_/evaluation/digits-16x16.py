@@ -1,4 +1,5 @@
-# Metrics on scikit-learn's digits (16x16, 3 channels, 10 classes).
+# Metrics on scikit-learn's digits (16x16, one channel, nearest-neighbour
+# upsampled, 10 classes: the representation of ../datasets/digits-16x16.py).
 #
 # Validation uses the small-data metrics (mmcm/evaluation/small_data.py): a
 # classifier trained in seconds on the 'train' split (the split the digits
@@ -17,12 +18,13 @@
 #   val_dataloader = dict(
 #       dataset=dict(num_samples=500, num_classes=10, balanced_labels=True))
 #   val_cfg = dict(grid_size=100)
-digits_dataset = dict(type='DigitsDataset', image_size=16, channels=3,
-                      class_cond=True)
+digits_dataset = dict(type='DigitsDataset', image_size=16, channels=1,
+                      interpolation='nearest', class_cond=True)
 fid_reference = dict(
     type='DigitsDataset',
     image_size=16,
-    channels=3,
+    channels=1,
+    interpolation='nearest',
     split='all',
     pipeline=[dict(type='PackConsistencyInputs')])
 

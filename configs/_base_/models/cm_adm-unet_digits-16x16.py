@@ -1,4 +1,4 @@
-# A small class-conditional ADM UNet for 16x16 digits (1.9M parameters,
+# A small class-conditional ADM UNet for 16x16 gray digits (1.9M parameters,
 # CPU-trainable) with the fields of cm_adm-unet_imagenet-64x64.py outside
 # `unet` (kept equal by tests/test_configs.py).
 model = dict(
@@ -7,8 +7,8 @@ model = dict(
     unet=dict(
         type='ADMUNet',
         image_size=16,
-        in_channels=3,
-        out_channels=3,
+        in_channels=1,
+        out_channels=1,
         model_channels=32,
         num_res_blocks=2,
         attention_resolutions=(8, ),
