@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The editing pictures of README.md, made by the bundled digits model:
 # each task's grid (input | what is kept | three results) enlarged 4x, in
-# docs/editing/. Run after tools/quickstart.sh (or tools/env/install.sh).
+# docs/editing/ (the digits model is gray: colorization needs an RGB model,
+# such as the official ImageNet-64 ones). Run after tools/quickstart.sh (or tools/env/install.sh).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -17,12 +18,11 @@ edit() {
     --out-dir "$WORK/$1" --task "$@"
 }
 edit inpaint --images $DIGITS --mask center --class-labels 0,2,3,5,8 --num-variants 3
-edit colorize --images $DIGITS --class-labels 0,2,3,5,8 --num-variants 3
 edit superres --images $DIGITS --factor 4 --class-labels 0,2,3,5,8 --num-variants 3
 edit stroke --images "$IN/stroke_0.png" "$IN/stroke_7.png" --class-labels 0,7 --num-variants 3
 edit interpolate --seeds 0 1 --num-frames 8 --class-labels 4
 mkdir -p "$OUT"
-for task in inpaint colorize superres stroke interpolate; do
+for task in inpaint superres stroke interpolate; do
   cp "$WORK/$task/${task}_grid.png" "$OUT/$task.png"
 done
-echo "wrote $OUT/{inpaint,colorize,superres,stroke,interpolate}.png"
+echo "wrote $OUT/{inpaint,superres,stroke,interpolate}.png"

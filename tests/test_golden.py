@@ -142,6 +142,7 @@ class PixelFeatures(torch.nn.Module):
         self.weight = torch.randn(2048, 3 * 16 * 16, generator=rng) / 28
 
     def forward(self, images):
+        images = images.expand(-1, 3, -1, -1)  # gray digits as RGB
         return images.float().flatten(1) @ self.weight.T / 255
 
 

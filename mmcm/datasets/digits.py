@@ -27,7 +27,7 @@ def _load_digits():
 
 
 def digits_to_uint8(images: np.ndarray, image_size: int = 8,
-                    interpolation: str = 'bilinear') -> np.ndarray:
+                    interpolation: str = 'nearest') -> np.ndarray:
     """Digits ``(N, 8, 8)`` in ``0..16`` to ``uint8`` ``(N, S, S)``.
 
     Values are scaled by ``255 / 16`` (so 16 -> 255), resized with
