@@ -8,7 +8,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 PY=${MMCM_VENV:-$ROOT/.venv}/bin/python
 CONFIG=configs/consistency_models/digits/cm-ct_adm-unet_1step_digits-16x16.py
-CKPT=checkpoints/cm-ct_digits-16x16_ema.pt
+CKPT=checkpoints/cm-ct_digits-16x16.pt
 IN=demo/resources/digits
 OUT=${1:-docs/editing}
 WORK=work_dirs/editing_figures

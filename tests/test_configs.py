@@ -80,7 +80,7 @@ def test_metafile_lists_every_zoo_config_with_weights():
     assert all(u.startswith('https://openaipublic.blob.core.windows.net/'
                             'consistency/') for u in urls)
     bundled = [m['Weights'] for m in models if '/digits/' in m['Config']]
-    assert bundled == ['checkpoints/cm-ct_digits-16x16_ema.pt']
+    assert bundled == ['checkpoints/cm-ct_digits-16x16.pt']
     assert osp.isfile(osp.join(REPO, bundled[0]))
 
 

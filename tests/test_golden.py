@@ -25,7 +25,7 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 GOLDEN = osp.join(REPO, 'tests', 'data', 'golden.npz')
 DIGITS_CONFIG = osp.join(REPO, 'configs', 'consistency_models', 'digits',
                          'cm-ct_adm-unet_1step_digits-16x16.py')
-DIGITS_CKPT = osp.join(REPO, 'checkpoints', 'cm-ct_digits-16x16_ema.pt')
+DIGITS_CKPT = osp.join(REPO, 'checkpoints', 'cm-ct_digits-16x16.pt')
 TRAIN = osp.join(REPO, 'configs', 'consistency_models', 'train')
 RECIPES = ('cm-ct', 'cm-ict', 'cm-ict-joint', 'cm-ct-continuous',
            'scm-sct', 'trigflow')

@@ -9,7 +9,7 @@ input, what the model keeps of it, then the results.
 Example (the bundled digits model):
     python tools/edit.py \
         configs/consistency_models/digits/cm-ct_adm-unet_1step_digits-16x16.py\
-        checkpoints/cm-ct_digits-16x16_ema.pt --task inpaint \
+        checkpoints/cm-ct_digits-16x16.pt --task inpaint \
         --images demo/resources/digits/digit_*.png --mask center --zoom 4
 """
 import argparse

@@ -4,14 +4,14 @@
 # draw 100 one-step samples (ten of each digit) from the bundled digits
 # model, a consistency model trained on a CPU (see
 # configs/consistency_models/train).
-# Writes work_dirs/quickstart/samples_100x16x16x3.npz and samples_grid.png.
+# Writes work_dirs/quickstart/samples_100x16x16x1.npz and samples_grid.png.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 bash tools/env/install.sh --core
 PY=${MMCM_VENV:-$ROOT/.venv}/bin/python
 CONFIG=configs/consistency_models/digits/cm-ct_adm-unet_1step_digits-16x16.py
-CKPT=checkpoints/cm-ct_digits-16x16_ema.pt
+CKPT=checkpoints/cm-ct_digits-16x16.pt
 OUT=${1:-work_dirs/quickstart}
 LABELS=$(for _ in $(seq 10); do seq -s, 0 9; done | paste -sd, -)
 "$PY" tools/sample.py "$CONFIG" "$CKPT" --num-samples 100 --batch-size 100 \

@@ -138,7 +138,7 @@ def test_quickstart_installs_the_core_level_then_samples(tools_copy):
     assert calls[0] == 'install --core'
     assert calls[1].startswith('python tools/sample.py '
                                'configs/consistency_models/digits/')
-    assert 'checkpoints/cm-ct_digits-16x16_ema.pt --num-samples 100' in (
+    assert 'checkpoints/cm-ct_digits-16x16.pt --num-samples 100' in (
         calls[1])
 
 

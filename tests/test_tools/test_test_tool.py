@@ -15,7 +15,7 @@ from ..conftest import REPO
 
 CONFIG = osp.join(REPO, 'configs', 'consistency_models', 'digits',
                   'cm-ct_adm-unet_1step_digits-16x16.py')
-CHECKPOINT = osp.join(REPO, 'checkpoints', 'cm-ct_digits-16x16_ema.pt')
+CHECKPOINT = osp.join(REPO, 'checkpoints', 'cm-ct_digits-16x16.pt')
 NUM = 6
 
 
