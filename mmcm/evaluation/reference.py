@@ -170,8 +170,8 @@ class ReferenceSet:
         progress = ProgressBar(total)
         for batch in batches:
             batch = torch.as_tensor(np.array(batch))
-            if batch.ndim == 4 and batch.shape[-1] == 3:
-                batch = batch.permute(0, 3, 1, 2)
+            if self.is_npz:  # NHWC (or NHW gray) as OpenAI's batches
+                batch = batch.reshape(*batch.shape[:3], -1).permute(0, 3, 1, 2)
             features = self.extractor(batch).float().cpu().numpy()
             stats.update(features)
             parts.append(features)

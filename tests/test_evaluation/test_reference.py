@@ -71,6 +71,19 @@ def test_images_only_npz_statistics_match_numpy(tmp_path):
     assert osp.basename(reference.cache_path()).startswith('images-')
 
 
+@pytest.mark.parametrize('shape', [(6, 8, 8, 1), (6, 8, 8)])
+def test_gray_npz_images_reach_the_extractor_as_nchw(tmp_path, shape):
+    gray = _images(6)[..., 0]
+    path = str(tmp_path / 'gray.npz')
+    np.savez(path, arr_0=gray.reshape(shape))
+    extractor = CountingFeatures()
+    features = ReferenceSet(path, extractor, cache_dir=str(tmp_path),
+                            batch_size=4).features()
+    direct = extractor(torch.from_numpy(gray)[:, None])
+    assert features.shape == (6, 5)
+    np.testing.assert_allclose(features, direct.numpy(), rtol=1e-6)
+
+
 def test_folder_and_dataset_config_sources(tmp_path):
     folder = tmp_path / 'folder'
     folder.mkdir()

@@ -1,5 +1,5 @@
 # Consistency training (CT) from scratch on scikit-learn's digits at 16x16,
-# sized for a 2-core CPU: 1,000 iterations, about eight minutes, one
+# sized for a 2-core CPU: 1,000 iterations, about four minutes, one
 # process; its one-step samples are recognisable digits.
 #   python tools/train.py \
 #       configs/consistency_models/train/cm-ct_adm-unet_1xb32-1k_digits-16x16.py
