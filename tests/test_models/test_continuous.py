@@ -55,7 +55,7 @@ def test_gradient_is_the_limit_of_the_discrete_loss(teacher, time_weight):
     model = double_model(teacher, time_weight)
     labels = torch.tensor([1, 7])
     torch.manual_seed(1)
-    x0 = torch.rand(2, 3, 16, 16, dtype=torch.float64) * 2 - 1
+    x0 = torch.rand(2, 1, 16, 16, dtype=torch.float64) * 2 - 1
     z = torch.randn_like(x0)
     u = torch.tensor([0.35, 0.6], dtype=torch.float64)
 
@@ -98,7 +98,7 @@ def test_continuous_ct_recipe_trains_a_few_steps():
     model = MODELS.build(cfg.model).train()
     wrapper = build_optim_wrapper(model, dict(
         type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3)))
-    img = torch.randint(0, 256, (8, 3, 16, 16),
+    img = torch.randint(0, 256, (8, 1, 16, 16),
                         generator=torch.Generator().manual_seed(0),
                         dtype=torch.uint8)
     data = dict(inputs=dict(img=img, labels=torch.arange(8)))

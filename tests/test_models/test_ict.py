@@ -103,7 +103,7 @@ def test_ict_digits_config_trains_a_few_steps():
     assert objective.weighting == 'inverse-gap'
     assert model.curriculum(0) == (0.0, 11)
     assert model.curriculum(999) == (0.0, 81)
-    losses = train_on_batch(model, uint8_batch((8, 3, 16, 16), 10), 12,
+    losses = train_on_batch(model, uint8_batch((8, 1, 16, 16), 10), 12,
                             noise_seed=7)
     assert all(math.isfinite(v) for v in losses)
     assert losses[-1] < 0.8 * losses[0], losses

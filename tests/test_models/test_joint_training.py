@@ -25,7 +25,7 @@ def small_joint_model():
 
 def digits_batch():
     rng = torch.Generator().manual_seed(0)
-    img = torch.randint(0, 256, (8, 3, 16, 16), generator=rng,
+    img = torch.randint(0, 256, (8, 1, 16, 16), generator=rng,
                         dtype=torch.uint8)
     return dict(inputs=dict(img=img, labels=torch.arange(8)))
 
@@ -49,7 +49,7 @@ def test_heads_share_the_torso():
     _, model = small_joint_model()
     unet = model.unet
     assert set(unet.out.state_dict()) == set(unet.diffusion_out.state_dict())
-    x, t = torch.randn(2, 3, 16, 16), torch.tensor([1.0, 2.0])
+    x, t = torch.randn(2, 1, 16, 16), torch.tensor([1.0, 2.0])
     y = torch.tensor([1, 2])
     torch.nn.init.normal_(unet.diffusion_out[-1].weight)
     consistency = unet(x, t, y)
@@ -98,7 +98,7 @@ def test_both_heads_sample_from_one_checkpoint(tmp_path):
     one_step = consistency.sample(2, labels=labels, seed=0)
     heun = diffusion.sample(2, labels=labels, seed=0, sampler='heun',
                             steps=6)
-    assert one_step.shape == heun.shape == (2, 3, 16, 16)
+    assert one_step.shape == heun.shape == (2, 1, 16, 16)
     assert not torch.allclose(one_step, heun)
     ema = model.ema.networks[-1]
     for name, value in diffusion.unet.state_dict().items():

@@ -154,7 +154,7 @@ def build(path, **unet):
 def run_steps(model, steps, lr=2e-3):
     wrapper = build_optim_wrapper(model, dict(
         type='OptimWrapper', optimizer=dict(type='Adam', lr=lr)))
-    img = torch.randint(0, 256, (8, 3, 16, 16),
+    img = torch.randint(0, 256, (8, 1, 16, 16),
                         generator=torch.Generator().manual_seed(0),
                         dtype=torch.uint8)
     data = dict(inputs=dict(img=img, labels=torch.arange(8)))
@@ -182,7 +182,7 @@ def test_sct_trains_and_samples_from_its_checkpoint(tmp_path):
     sampler = init_model(str(tmp_path / 'sct.py'), str(tmp_path / 'sct.pth'))
     assert type(sampler.preconditioner).__name__ == 'TrigFlowPreconditioner'
     images = sampler.sample(2, labels=torch.tensor([3, 4]))
-    assert images.shape == (2, 3, 16, 16) and images.abs().max() <= 1
+    assert images.shape == (2, 1, 16, 16) and images.abs().max() <= 1
 
 
 def test_trigflow_diffusion_loss_falls():
