@@ -116,13 +116,10 @@ def export_weights(checkpoint: str) -> dict:
     """Official-format ``.pt`` files of the EMA and online UNets."""
     state = load_checkpoint_file(checkpoint)
     paths = {}
-    for weights in ('ema', 'online'):
-        try:
-            unet = extract_unet_state_dict(state, weights=weights)
-        except Exception:  # a recipe without EMA
-            continue
+    for weights in ('ema', 'online'):  # without an EMA, 'ema' is online
         paths[weights] = checkpoint.replace('.pth', f'_{weights}.pt')
-        torch.save(unet, paths[weights])
+        torch.save(extract_unet_state_dict(state, weights=weights),
+                   paths[weights])
     return paths
 
 
