@@ -1,9 +1,11 @@
 from .hooks import (ConsistencyAveragesHook, ResumeStateHook,
                     capture_random_state, restore_random_state)
 from .loops import GenerationTestLoop, GenerationValLoop
+from .preemption import PREEMPTED_EXIT_CODE, Preempted, PreemptionHook
 
 __all__ = [
     'ConsistencyAveragesHook', 'GenerationTestLoop', 'GenerationValLoop',
+    'PREEMPTED_EXIT_CODE', 'Preempted', 'PreemptionHook',
     'ResumeStateHook', 'capture_random_state',
     'restore_random_state'
 ]

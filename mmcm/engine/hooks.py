@@ -4,6 +4,7 @@ import random
 import numpy as np
 import torch
 from mmengine.hooks import Hook
+from mmengine.logging import HistoryBuffer
 from mmengine.model import is_model_wrapper
 
 from mmcm.registry import HOOKS
@@ -37,9 +38,11 @@ class ResumeStateHook(Hook):
 
     Stores the random streams, so a resumed run continues with the noise,
     indices and dropout masks of an uninterrupted one, as tensors, ints and
-    tuples only. Drops the message hub's logged-scalar history (smoothing
-    windows of the logger, rebuilt after a resume), whose pickled methods
-    would make ``torch.load(..., weights_only=True)`` refuse the file.
+    tuples only. The message hub's logged-scalar history (the windows the
+    logger smooths over) is stored as plain tensors too and rebuilt on
+    load, so the smoothed loss logged after a resume is the one an
+    uninterrupted run logs; as pickled ``HistoryBuffer`` objects it would
+    make ``torch.load(..., weights_only=True)`` refuse the file.
     """
 
     KEY = 'random_state'
@@ -51,12 +54,41 @@ class ResumeStateHook(Hook):
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         checkpoint[self.KEY] = capture_random_state()
-        if 'message_hub' in checkpoint:
-            checkpoint['message_hub']['log_scalars'] = {}
+        hub = checkpoint.get('message_hub')
+        if hub is not None:
+            hub['log_scalars'] = {key: history_to_plain(buffer) for key,
+                                  buffer in hub['log_scalars'].items()}
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Runs before the runner loads the message hub from ``checkpoint``
+        (mmengine's ``Runner.resume``), so the rebuilt windows reach it."""
         if self.KEY in checkpoint:
             restore_random_state(checkpoint[self.KEY])
+        hub = checkpoint.get('message_hub')
+        if hub is not None:
+            hub['log_scalars'] = {key: history_from_plain(value) for key,
+                                  value in hub['log_scalars'].items()}
+
+
+def history_to_plain(buffer: HistoryBuffer, keep_last: int = 10000) -> dict:
+    """A logger window as tensors and an int (``weights_only``-loadable).
+
+    Only the last ``keep_last`` entries are kept (the logger smooths over
+    ``log_processor.window_size`` of them), so that a million-iteration run
+    does not store its whole loss history in every checkpoint.
+    """
+    values, counts = (history[-keep_last:] for history in buffer.data)
+    return dict(values=torch.from_numpy(np.asarray(values, np.float64)),
+                counts=torch.from_numpy(np.asarray(counts, np.float64)),
+                max_length=int(buffer.max_length))
+
+
+def history_from_plain(plain) -> HistoryBuffer:
+    """Inverse of :func:`history_to_plain`; a buffer passes through."""
+    if isinstance(plain, HistoryBuffer):
+        return plain
+    return HistoryBuffer(plain['values'].tolist(), plain['counts'].tolist(),
+                         max_length=plain['max_length'])
 
 
 def capture_random_state() -> dict:

@@ -1,6 +1,8 @@
 """Test-only hooks: record losses and weights, or stop a run mid-way."""
 import json
+import os
 import os.path as osp
+import signal
 
 from mmengine.dist import get_rank
 from mmengine.hooks import Hook
@@ -40,10 +42,21 @@ class LossRecorderHook(Hook):
             f.write(json.dumps(record) + '\n')
 
 
+@HOOKS.register_module()
+class SignalAtIterHook(Hook):
+    """Send this process ``cfg.signal_name`` after iteration
+    ``cfg.signal_after_iter`` (a scheduler's preemption warning)."""
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None) -> None:
+        if runner.iter + 1 == runner.cfg.get('signal_after_iter'):
+            os.kill(os.getpid(), getattr(signal, runner.cfg.signal_name))
+
+
 def read_records(work_dir: str, rank: int = 0) -> list:
     path = osp.join(work_dir, f'losses_rank{rank}.jsonl')
     with open(path, encoding='utf-8') as f:
         return [json.loads(line) for line in f]
 
 
-__all__ = ['LossRecorderHook', 'read_records']
+__all__ = ['LossRecorderHook', 'SignalAtIterHook', 'read_records']

@@ -1,4 +1,6 @@
-"""Nothing lost on resume; two gloo processes follow one process."""
+"""Nothing lost on resume or preemption; two gloo processes follow one."""
+import glob
+import json
 import os
 import os.path as osp
 import subprocess
@@ -7,6 +9,7 @@ import sys
 import pytest
 import torch
 
+from mmcm.engine import PREEMPTED_EXIT_CODE
 from mmcm.utils.checkpoint import load_checkpoint_file
 from ..conftest import REPO
 from .recorder import read_records
@@ -73,3 +76,76 @@ def test_two_gloo_processes_follow_one(tmp_path):
     assert end[0]['unet_sum'] == pytest.approx(end[1]['unet_sum'], rel=1e-6)
     assert end[0]['target_sum'] == pytest.approx(end[1]['target_sum'],
                                                  rel=1e-6)
+
+
+def logged(work_dir, key='loss'):
+    """``{iter: value}`` of what the logger wrote (smoothed over its window)
+    in every run of ``work_dir`` (a resumed run starts a new log folder)."""
+    values = {}
+    for path in sorted(glob.glob(f'{work_dir}/*/vis_data/scalars.json')):
+        with open(path, encoding='utf-8') as f:
+            for line in f:
+                record = json.loads(line)
+                if key in record:
+                    values[record['iter']] = record[key]
+    return values
+
+
+def test_signal_saves_exits_and_resumes_bit_exactly(tmp_path):
+    straight, stopped = tmp_path / 'straight', tmp_path / 'stopped'
+    assert train(straight).returncode == 0
+    run = train(stopped, '--cfg-options', 'signal_after_iter=3')
+    assert run.returncode == PREEMPTED_EXIT_CODE, run.stderr[-2000:]
+    saved = load_checkpoint_file(str(stopped / 'iter_3.pth'))
+    assert saved['meta']['iter'] == 3
+    assert saved['meta']['preempted_by'] == 'SIGTERM'
+    resumed = train(stopped, '--resume')  # the latest checkpoint: iter_3
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert losses(stopped) == losses(straight)
+    a = load_checkpoint_file(str(straight / 'iter_8.pth'))['state_dict']
+    b = load_checkpoint_file(str(stopped / 'iter_8.pth'))['state_dict']
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[key], b[key]) for key in a)
+    # The logger's smoothing window survives the resume: the smoothed loss
+    # of iterations 4..8 averages from iteration 1, as without the stop.
+    expected, got = logged(straight), logged(stopped)
+    assert sorted(got) == list(range(1, 9))
+    assert [got[i] for i in range(4, 9)] == [expected[i]
+                                             for i in range(4, 9)]
+    restarted_window = sum(losses(stopped)[3:4])
+    assert got[4] != pytest.approx(restarted_window)
+
+
+def test_slurm_train_requeues_a_preempted_job(tmp_path):
+    """tools/slurm_train.sh with stand-in srun/scontrol: SIGUSR1 mid-run,
+    exit 75, `scontrol requeue JOB`; the requeued job resumes and ends."""
+    bin_dir = tmp_path / 'bin'
+    bin_dir.mkdir()
+    (bin_dir / 'srun').write_text(
+        '#!/usr/bin/env bash\n'  # drop srun's options, run the task
+        'while [ "$1" != python ]; do shift; done\n'
+        f'shift; exec {sys.executable} "$@"\n')
+    (bin_dir / 'scontrol').write_text(
+        f'#!/usr/bin/env bash\necho "$@" >> {tmp_path}/scontrol.txt\n')
+    for tool in bin_dir.iterdir():
+        tool.chmod(0o755)
+    work_dir = tmp_path / 'job'
+    env = dict(os.environ, PATH=f'{bin_dir}:{os.environ["PATH"]}',
+               SLURM_JOB_ID='4242', OMP_NUM_THREADS='1')
+    env.pop('SLURM_PROCID', None)
+
+    def job(restarts, *options):
+        cmd = ['bash', osp.join(REPO, 'tools', 'slurm_train.sh'), 'gpu',
+               'cm', CONFIG, str(work_dir), '--launcher', 'none', *options]
+        return subprocess.run(cmd, env=dict(env, SLURM_RESTART_COUNT=restarts),
+                              capture_output=True, text=True, timeout=600)
+
+    first = job('0', '--cfg-options', 'signal_after_iter=5',
+                'signal_name=SIGUSR1')
+    assert first.returncode == PREEMPTED_EXIT_CODE, first.stderr[-2000:]
+    assert (tmp_path / 'scontrol.txt').read_text().split() == [
+        'requeue', '4242']
+    requeued = job('1')
+    assert requeued.returncode == 0, requeued.stderr[-2000:]
+    assert [r['iter'] for r in read_records(work_dir) if 'iter' in r] == [
+        0, 1, 2, 3, 4, 5, 6, 7]

@@ -29,7 +29,10 @@ custom_hooks = [
     dict(type='ConsistencyAveragesHook'),
     dict(type='ResumeStateHook'),
     dict(type='LossRecorderHook'),
+    dict(type='SignalAtIterHook'),
+    dict(type='PreemptionHook'),  # last: after the loss of its iteration
 ]
+signal_name = 'SIGTERM'
 # The test-only LossRecorderHook lives outside mmcm's registry locations.
 custom_imports = dict(
     imports=['tests.test_engine.recorder'], allow_failed_imports=False)
