@@ -126,7 +126,8 @@ def test_training_configs_match_the_launch_script(name):
         assert model.teacher.checkpoint.endswith(teacher)
         assert model.teacher.dropout == 0.1
     hooks = [h['type'] for h in cfg.custom_hooks]
-    assert hooks == ['ConsistencyAveragesHook', 'ResumeStateHook']
+    assert hooks == ['ConsistencyAveragesHook', 'ResumeStateHook',
+                     'SkippedImagesHook', 'PreemptionHook']
     # Build it without downloads: l2 instead of LPIPS, a random teacher.
     model.objective.distance = 'l2'
     if teacher is not None:

@@ -1,5 +1,6 @@
-"""Data: image folders (ImageNet, LSUN exports), bundled digits, and the
-sample indices that generative evaluation loops draw.
+"""Data: image folders, LSUN's LMDB databases, downsampled ImageNet's
+batches, tar shards, the bundled digits, and the sample indices that
+generative evaluation loops draw.
 
 Every item, after its pipeline, is ``dict(inputs=dict(img=<uint8 CHW
 tensor>, labels=<0-d int64 tensor, class-conditional data only>))``, which
@@ -9,11 +10,17 @@ mmengine's ``default_collate`` stacks into the batch that
 from .digits import DigitsDataset
 from .generation import GenerationDataset
 from .image_folder import ImageFolderDataset
-from .transforms import (CenterCropADM, LoadImageRGB, PackConsistencyInputs,
-                         RandomCropADM, RandomHorizontalFlip)
+from .imagenet_batches import DownsampledImageNetDataset
+from .lsun_lmdb import LSUNLMDBDataset
+from .records import RawRecord
+from .tar_shards import TarShardDataset
+from .transforms import (CenterCropADM, CenterCropLSUN, LoadImageRGB,
+                         PackConsistencyInputs, RandomCropADM,
+                         RandomHorizontalFlip)
 
 __all__ = [
-    'DigitsDataset', 'GenerationDataset', 'ImageFolderDataset',
-    'CenterCropADM', 'LoadImageRGB', 'PackConsistencyInputs',
-    'RandomCropADM', 'RandomHorizontalFlip'
+    'DigitsDataset', 'DownsampledImageNetDataset', 'GenerationDataset',
+    'ImageFolderDataset', 'LSUNLMDBDataset', 'RawRecord', 'TarShardDataset',
+    'CenterCropADM', 'CenterCropLSUN', 'LoadImageRGB',
+    'PackConsistencyInputs', 'RandomCropADM', 'RandomHorizontalFlip'
 ]

@@ -7,6 +7,8 @@ from mmengine.dataset import BaseDataset
 
 from mmcm.registry import DATASETS
 
+from .records import RawRecord, SkipCountingMixin
+
 IMAGE_EXTENSIONS = ('jpg', 'jpeg', 'png', 'gif')
 
 
@@ -42,7 +44,7 @@ def class_indices(names: Sequence[str]) -> Dict[str, int]:
 
 
 @DATASETS.register_module()
-class ImageFolderDataset(BaseDataset):
+class ImageFolderDataset(SkipCountingMixin, BaseDataset):
     """Images found recursively under ``data_root`` (ADM's ``load_data``).
 
     Only paths are listed at start-up; images are read by the pipeline (see
@@ -68,6 +70,7 @@ class ImageFolderDataset(BaseDataset):
                  backend_args: Optional[dict] = None, **kwargs):
         self.class_cond = class_cond
         self.backend_args = backend_args
+        self._init_skip_counter()
         super().__init__(data_root=data_root, **kwargs)
 
     @property
@@ -89,6 +92,14 @@ class ImageFolderDataset(BaseDataset):
         mapping = self._class_mapping(names)
         return [dict(img_path=path, gt_label=mapping[name])
                 for path, name in zip(paths, names)]
+
+    def raw_record(self, idx: int) -> RawRecord:
+        info = self.get_data_info(idx)
+        path, folder = info['img_path'], self.image_folder
+        key = (path[len(folder):].lstrip('/') if path.startswith(folder)
+               else osp.basename(path))
+        return RawRecord(key, fileio.get(path, self.backend_args),
+                         info.get('gt_label'))
 
     def _class_mapping(self, names: List[str]) -> Dict[str, int]:
         """Map class names to indices and record ``metainfo['classes']``."""

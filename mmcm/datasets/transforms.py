@@ -23,6 +23,8 @@ from PIL import Image
 
 from mmcm.registry import TRANSFORMS
 
+from .records import warn_unreadable
+
 
 def load_rgb(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
     """Read an image file with PIL as an RGB ``uint8`` ``(H, W, 3)`` array.
@@ -31,9 +33,18 @@ def load_rgb(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
     ``convert('RGB')`` (alpha is dropped, not composited); a GIF gives its
     first frame.
     """
-    data = fileio.get(path, backend_args=backend_args)
+    return decode_rgb(fileio.get(path, backend_args=backend_args))
+
+
+def decode_rgb(data: bytes) -> np.ndarray:
+    """Encoded image bytes (PNG, JPEG, WebP, GIF ...) as :func:`load_rgb`
+    reads a file."""
     with Image.open(io.BytesIO(data)) as image:
         return np.asarray(image.convert('RGB'))
+
+
+#: What an undecodable image raises in PIL (truncated or foreign bytes).
+UNREADABLE = (OSError, SyntaxError, ValueError, Image.DecompressionBombError)
 
 
 def resize_short_side_adm(image: Image.Image, short_side: int) -> Image.Image:
@@ -73,25 +84,48 @@ def _set_img(results: dict, img: np.ndarray) -> dict:
 
 @TRANSFORMS.register_module()
 class LoadImageRGB(BaseTransform):
-    """Load ``results['img_path']`` with PIL as an RGB ``uint8`` array.
+    """Read an image with PIL as an RGB ``uint8`` array.
 
-    We use PIL rather than mmcv's ``LoadImageFromFile`` (OpenCV): the
-    official loader is PIL's ``open(...).convert('RGB')``, which also reads
-    GIFs and turns palette and RGBA files into RGB the same way.
+    The image is ``results['img_bytes']`` (encoded bytes that a data set
+    read from an LMDB or a tar shard) when present, else the file
+    ``results['img_path']``. We use PIL rather than mmcv's
+    ``LoadImageFromFile`` (OpenCV): the official loader is PIL's
+    ``open(...).convert('RGB')``, which also reads GIFs and WebP and turns
+    palette and RGBA files into RGB the same way.
 
-    Adds ``img``, ``img_shape`` and ``ori_shape`` (both ``(H, W)``).
+    Adds ``img``, ``img_shape`` and ``ori_shape`` (both ``(H, W)``). An
+    image that does not decode is logged and, with ``on_unreadable='skip'``,
+    dropped (the transform returns ``None``; the data set draws another
+    item and counts the skip); ``'raise'`` re-raises.
 
     Args:
         backend_args: mmengine file backend arguments (local files when
             ``None``).
+        on_unreadable: ``'skip'`` or ``'raise'``.
     """
 
-    def __init__(self, backend_args: Optional[dict] = None):
+    def __init__(self, backend_args: Optional[dict] = None,
+                 on_unreadable: str = 'skip'):
         super().__init__()
+        if on_unreadable not in ('skip', 'raise'):
+            raise ValueError("on_unreadable must be 'skip' or 'raise', got "
+                             f'{on_unreadable!r}')
         self.backend_args = backend_args
+        self.on_unreadable = on_unreadable
 
-    def transform(self, results: dict) -> dict:
-        img = load_rgb(results['img_path'], self.backend_args)
+    def transform(self, results: dict) -> Optional[dict]:
+        where = results.get('img_path') or results.get('img_key')
+        try:
+            data = results.pop('img_bytes', None)
+            img = (decode_rgb(data) if data is not None
+                   else load_rgb(results['img_path'], self.backend_args))
+        except FileNotFoundError:
+            raise  # a missing file is a wrong path, not a damaged image
+        except UNREADABLE as error:
+            if self.on_unreadable == 'raise':
+                raise
+            warn_unreadable(where, error)
+            return None
         results['ori_shape'] = img.shape[:2]
         return _set_img(results, img)
 
@@ -116,6 +150,44 @@ class CenterCropADM(BaseTransform):
         img = results['img']
         resized = np.asarray(
             resize_short_side_adm(_pil(img), self.image_size))
+        top = (resized.shape[0] - self.image_size) // 2
+        left = (resized.shape[1] - self.image_size) // 2
+        cropped = crop(resized, top, left, self.image_size)
+        return _set_img(results, _restore_channels(cropped, img))
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(image_size={self.image_size})'
+
+
+def resize_short_side_box(image: Image.Image,
+                          short_side: int) -> Image.Image:
+    """One BOX resize so that the short side is ``short_side`` (sides
+    rounded), as the official LSUN exporter (``datasets/lsun_bedroom.py``)
+    prepares LSUN's images."""
+    scale = short_side / min(image.size)
+    return image.resize(tuple(round(side * scale) for side in image.size),
+                        resample=Image.BOX)
+
+
+@TRANSFORMS.register_module()
+class CenterCropLSUN(BaseTransform):
+    """The official LSUN preparation: BOX-resize the short side to
+    ``image_size``, then cut the central square (offsets
+    ``(side - image_size) // 2``). Reading the released LMDB through it
+    gives the images the official exporter writes.
+
+    Args:
+        image_size: Side of the square output (256 for the models).
+    """
+
+    def __init__(self, image_size: int = 256):
+        super().__init__()
+        self.image_size = image_size
+
+    def transform(self, results: dict) -> dict:
+        img = results['img']
+        resized = np.asarray(resize_short_side_box(_pil(img),
+                                                   self.image_size))
         top = (resized.shape[0] - self.image_size) // 2
         left = (resized.shape[1] - self.image_size) // 2
         cropped = crop(resized, top, left, self.image_size)
@@ -242,7 +314,9 @@ def to_chw_uint8_tensor(img: np.ndarray) -> torch.Tensor:
 
 
 __all__ = [
-    'LoadImageRGB', 'CenterCropADM', 'RandomCropADM', 'RandomHorizontalFlip',
-    'PackConsistencyInputs', 'load_rgb', 'resize_short_side_adm',
+    'LoadImageRGB', 'CenterCropADM', 'CenterCropLSUN', 'RandomCropADM',
+    'RandomHorizontalFlip', 'resize_short_side_box',
+    'PackConsistencyInputs', 'decode_rgb', 'load_rgb',
+    'resize_short_side_adm',
     'to_chw_uint8_tensor'
 ]

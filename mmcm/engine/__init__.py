@@ -1,11 +1,12 @@
 from .hooks import (ConsistencyAveragesHook, ResumeStateHook,
-                    capture_random_state, restore_random_state)
+                    SkippedImagesHook, capture_random_state,
+                    restore_random_state)
 from .loops import GenerationTestLoop, GenerationValLoop
 from .preemption import PREEMPTED_EXIT_CODE, Preempted, PreemptionHook
 
 __all__ = [
     'ConsistencyAveragesHook', 'GenerationTestLoop', 'GenerationValLoop',
     'PREEMPTED_EXIT_CODE', 'Preempted', 'PreemptionHook',
-    'ResumeStateHook', 'capture_random_state',
+    'ResumeStateHook', 'SkippedImagesHook', 'capture_random_state',
     'restore_random_state'
 ]

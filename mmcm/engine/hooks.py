@@ -3,6 +3,8 @@ import random
 
 import numpy as np
 import torch
+import torch.distributed as dist
+from mmengine.dist import all_reduce
 from mmengine.hooks import Hook
 from mmengine.logging import HistoryBuffer
 from mmengine.model import is_model_wrapper
@@ -89,6 +91,77 @@ def history_from_plain(plain) -> HistoryBuffer:
         return plain
     return HistoryBuffer(plain['values'].tolist(), plain['counts'].tolist(),
                          max_length=plain['max_length'])
+
+
+@HOOKS.register_module()
+class SkippedImagesHook(Hook):
+    """Say how many unreadable training images were skipped, in the log and
+    in every checkpoint's meta (``skipped_images``, summed over ranks and
+    over resumed runs), so a damaged data set never silently changes what
+    is trained on. Each skipped image was replaced by another random one.
+
+    The count is summed over ranks after every iteration (one scalar
+    all-reduce; checkpoints are written by rank 0 alone, so the sum cannot
+    wait until then) and logged every ``interval`` iterations when it grew.
+
+    Args:
+        interval: Iterations between log lines.
+    """
+
+    priority = 'BELOW_NORMAL'  # before CheckpointHook and PreemptionHook
+    META_KEY = 'skipped_images'
+
+    def __init__(self, interval: int = 50):
+        self.interval = interval
+        self._before_resume = 0
+        self._reported = 0
+        self._total = 0
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        self._before_resume = int(checkpoint.get('meta', {}).get(
+            self.META_KEY, 0))
+        self._reported = self._total = self._before_resume
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None) -> None:
+        self._total = self.total(runner)
+        if (self.every_n_train_iters(runner, self.interval)
+                and self._total > self._reported):
+            runner.logger.warning(
+                f'{self._total} unreadable training images skipped so far '
+                '(each replaced by another random image)')
+            self._reported = self._total
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        checkpoint.setdefault('meta', {})[self.META_KEY] = self._total
+
+    def total(self, runner) -> int:
+        """Skips of this run on every rank, plus those before a resume."""
+        count = sum(counter.value for counter in skip_counters(
+            runner.train_dataloader.dataset))
+        count = torch.tensor([count], dtype=torch.int64,
+                             device=collective_device())
+        all_reduce(count, op='sum')
+        return self._before_resume + int(count.item())
+
+
+def skip_counters(dataset) -> list:
+    """The ``skipped`` counters of ``dataset`` and of the data sets it
+    wraps (``ConcatDataset``, ``RepeatDataset`` ...)."""
+    found = [dataset.skipped] if hasattr(dataset, 'skipped') else []
+    for inner in getattr(dataset, 'datasets', []):
+        found += skip_counters(inner)
+    if hasattr(dataset, 'dataset'):
+        found += skip_counters(dataset.dataset)
+    return found
+
+
+def collective_device() -> torch.device:
+    """Where a scalar all-reduce runs: the GPU under NCCL, else the CPU."""
+    if (dist.is_available() and dist.is_initialized()
+            and dist.get_backend() == 'nccl'):
+        return torch.device('cuda', torch.cuda.current_device())
+    return torch.device('cpu')
 
 
 def capture_random_state() -> dict:

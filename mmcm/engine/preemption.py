@@ -18,6 +18,8 @@ from mmengine.hooks import CheckpointHook, Hook
 
 from mmcm.registry import HOOKS
 
+from .hooks import collective_device
+
 #: ``EX_TEMPFAIL`` of ``sysexits.h``: stopped early, rerun to continue.
 PREEMPTED_EXIT_CODE = 75
 
@@ -86,17 +88,10 @@ class PreemptionHook(Hook):
         number = self.received or 0
         if get_world_size() > 1:
             flag = torch.tensor([number], dtype=torch.int64,
-                                device=_collective_device())
+                                device=collective_device())
             all_reduce(flag, op='max')
             number = int(flag.item())
         return number or None
-
-
-def _collective_device() -> torch.device:
-    import torch.distributed as dist
-    if dist.get_backend() == 'nccl':
-        return torch.device('cuda', torch.cuda.current_device())
-    return torch.device('cpu')
 
 
 def save_now(runner, step: int, meta: dict) -> str:

@@ -45,11 +45,14 @@ class LossRecorderHook(Hook):
 @HOOKS.register_module()
 class SignalAtIterHook(Hook):
     """Send this process ``cfg.signal_name`` after iteration
-    ``cfg.signal_after_iter`` (a scheduler's preemption warning)."""
+    ``cfg.signal_after_iter`` (a scheduler's preemption warning), on the
+    rank ``cfg.signal_rank`` only when that is set."""
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None) -> None:
-        if runner.iter + 1 == runner.cfg.get('signal_after_iter'):
+        rank = runner.cfg.get('signal_rank', get_rank())
+        if (runner.iter + 1 == runner.cfg.get('signal_after_iter')
+                and rank == get_rank()):
             os.kill(os.getpid(), getattr(signal, runner.cfg.signal_name))
 
 

@@ -149,3 +149,42 @@ def test_slurm_train_requeues_a_preempted_job(tmp_path):
     assert requeued.returncode == 0, requeued.stderr[-2000:]
     assert [r['iter'] for r in read_records(work_dir) if 'iter' in r] == [
         0, 1, 2, 3, 4, 5, 6, 7]
+
+
+def test_two_nodes_follow_two_processes_on_one_node(tmp_path):
+    """dist_train.sh on two "nodes" (NNODES=2, NODE_RANK=0/1, one process
+    each, both on this machine) is the two-process run, rank for rank."""
+    one_node, two_nodes = tmp_path / 'one_node', tmp_path / 'two_nodes'
+    options = ['--cfg-options', 'train_dataloader.batch_size=4']
+    assert train(one_node, *options, gpus=2).returncode == 0
+    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1',
+               PYTHON=sys.executable, PORT='29631', NNODES='2',
+               MASTER_ADDR='127.0.0.1')
+    cmd = ['bash', osp.join(REPO, 'tools', 'dist_train.sh'), CONFIG, '1',
+           '--work-dir', str(two_nodes), *options]
+    nodes = [subprocess.Popen(cmd, env=dict(env, NODE_RANK=str(rank)),
+                              stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+             for rank in (0, 1)]
+    errors = [node.communicate(timeout=600)[1] for node in nodes]
+    assert [node.returncode for node in nodes] == [0, 0], errors[0][-2000:]
+    for rank in (0, 1):
+        assert losses(two_nodes, rank) == losses(one_node, rank)
+
+
+def test_a_signal_to_one_rank_stops_both_at_the_same_iteration(tmp_path):
+    straight, stopped = tmp_path / 'straight', tmp_path / 'stopped'
+    options = ['--cfg-options', 'train_dataloader.batch_size=4']
+    assert train(straight, *options, gpus=2).returncode == 0
+    run = train(stopped, *options, 'signal_after_iter=5', 'signal_rank=1',
+                gpus=2)
+    assert run.returncode != 0  # torchrun reports its workers' exit 75
+    assert 'exiting with 75' in run.stdout + run.stderr
+    assert load_checkpoint_file(str(stopped / 'iter_5.pth'))['meta'][
+        'preempted_by'] == 'SIGTERM'
+    for rank in (0, 1):  # both ranks ended after iteration 5
+        assert len(losses(stopped, rank)) == 5
+    resumed = train(stopped, *options, '--resume', gpus=2)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    for rank in (0, 1):
+        assert losses(stopped, rank) == losses(straight, rank)

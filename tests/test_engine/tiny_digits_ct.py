@@ -28,6 +28,7 @@ default_hooks = dict(
 custom_hooks = [
     dict(type='ConsistencyAveragesHook'),
     dict(type='ResumeStateHook'),
+    dict(type='SkippedImagesHook', interval=2),
     dict(type='LossRecorderHook'),
     dict(type='SignalAtIterHook'),
     dict(type='PreemptionHook'),  # last: after the loss of its iteration

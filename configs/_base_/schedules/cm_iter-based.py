@@ -9,10 +9,13 @@ optim_wrapper = dict(
 train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=600000, val_interval=50000)
 
-# On SIGTERM/SIGUSR1 (a cluster's preemption warning) the run saves the
-# iteration in flight and exits with 75; `--resume` continues it exactly.
+# Unreadable training images are skipped, logged and counted in the
+# checkpoints' meta. On SIGTERM/SIGUSR1 (a cluster's preemption warning)
+# the run saves the iteration in flight and exits with 75; `--resume`
+# continues it exactly.
 custom_hooks = [
     dict(type='ConsistencyAveragesHook'),
     dict(type='ResumeStateHook'),
+    dict(type='SkippedImagesHook'),
     dict(type='PreemptionHook')
 ]
