@@ -62,20 +62,21 @@ class ShardReader:
     def __init__(self, backend_args: Optional[dict], cache_shards: int = 4):
         self.backend_args = backend_args
         self.cache_shards = cache_shards
-        self._files: Dict[str, io.BufferedReader] = {}
+        self._files: Dict[str, Optional[io.BufferedReader]] = {}
         self._cache = collections.OrderedDict()
 
     def is_local(self, shard: str) -> bool:
         return self.backend_args is None and osp.isfile(shard)
 
     def read(self, shard: str, offset: int, size: int) -> bytes:
-        if self.is_local(shard):
-            file = self._files.get(shard)
-            if file is None:
-                file = self._files[shard] = open(shard, 'rb')
-            file.seek(offset)
-            return file.read(size)
-        return self.whole(shard)[offset:offset + size]
+        if shard not in self._files:  # an open file, or None: not local
+            self._files[shard] = (open(shard, 'rb') if self.is_local(shard)
+                                  else None)
+        file = self._files[shard]
+        if file is None:
+            return self.whole(shard)[offset:offset + size]
+        file.seek(offset)
+        return file.read(size)
 
     def whole(self, shard: str) -> bytes:
         if shard in self._cache:
@@ -110,6 +111,7 @@ class TarShardDataset(SkipCountingMixin, BaseDataset):
         self.backend_args = backend_args
         self.cache_shards = cache_shards
         self._init_skip_counter()
+        self._paths: Dict[str, str] = {}
         self._reader = PerProcessHandle(
             functools.partial(ShardReader, backend_args, cache_shards))
         super().__init__(data_root=data_root, **kwargs)
@@ -166,8 +168,11 @@ class TarShardDataset(SkipCountingMixin, BaseDataset):
                           f'{error}') from error
 
     def fetch(self, info: dict) -> None:
-        info['img_bytes'] = self._reader.get().read(
-            self.shard_path(info['shard']), info['offset'], info['size'])
+        path = self._paths.get(info['shard'])
+        if path is None:
+            path = self._paths[info['shard']] = self.shard_path(info['shard'])
+        info['img_bytes'] = self._reader.get().read(path, info['offset'],
+                                                    info['size'])
 
     def raw_record(self, idx: int) -> RawRecord:
         info = self.get_data_info(idx)

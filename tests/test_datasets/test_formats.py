@@ -81,9 +81,9 @@ def test_lsun_lmdb_gives_the_official_preparation(lsun_lmdb):
 
 def test_lsun_lmdb_skips_and_counts_an_unreadable_image(lsun_lmdb):
     dataset = build('lsun-bedroom-256x256-lmdb.py', lsun_lmdb)
-    item = dataset[2]  # undecodable: replaced by another image
+    item = dataset[2]  # undecodable: replaced by another random image
     assert tuple(item['inputs']['img'].shape) == (3, 256, 256)
-    assert dataset.skipped.value == 1
+    assert dataset.skipped.value >= 1  # more when it draws itself again
 
 
 def test_lsun_lmdb_errors_name_the_file(tmp_path):
