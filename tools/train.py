@@ -14,9 +14,10 @@ from mmcm.utils.cli import (add_runner_arguments, parse_runner_arguments,
                             quiet_imports)
 
 with quiet_imports():
-    from mmengine.runner import Runner
+    from mmengine.runner import FlexibleRunner, Runner
 
     from mmcm.apis import register_all_modules
+    from mmcm.engine import fsdp_strategy
 
 
 def parse_args(argv=None):
@@ -28,6 +29,9 @@ def parse_args(argv=None):
                         'latest one in the work dir when no path is given')
     parser.add_argument('--amp', action='store_true',
                         help='automatic mixed precision (dynamic loss scale)')
+    parser.add_argument('--strategy', choices=['ddp', 'fsdp'], default='ddp',
+                        help='fsdp: shard every network over the processes '
+                        "(mmengine's FlexibleRunner)")
     add_runner_arguments(parser)
     return parse_runner_arguments(parser, argv)
 
@@ -45,6 +49,9 @@ def build_config(args) -> Config:
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.strategy == 'fsdp':
+        cfg.strategy = fsdp_strategy()
+        cfg.runner_type = 'FlexibleRunner'
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
@@ -57,7 +64,9 @@ def main(argv=None):
     register_all_modules()
     cfg = build_config(args)
     setup_cpu_distributed(cfg)
-    runner = Runner.from_cfg(cfg)
+    runner_type = FlexibleRunner if cfg.get('runner_type') == (
+        'FlexibleRunner') else Runner
+    runner = runner_type.from_cfg(cfg)
     runner.train()
     return runner
 

@@ -3,10 +3,12 @@ from .hooks import (ConsistencyAveragesHook, ResumeStateHook,
                     restore_random_state)
 from .loops import GenerationTestLoop, GenerationValLoop
 from .preemption import PREEMPTED_EXIT_CODE, Preempted, PreemptionHook
+from .sharding import NetworkShardedDataParallel, fsdp_strategy
 
 __all__ = [
     'ConsistencyAveragesHook', 'GenerationTestLoop', 'GenerationValLoop',
-    'PREEMPTED_EXIT_CODE', 'Preempted', 'PreemptionHook',
+    'NetworkShardedDataParallel', 'PREEMPTED_EXIT_CODE', 'Preempted',
+    'PreemptionHook', 'fsdp_strategy',
     'ResumeStateHook', 'SkippedImagesHook', 'capture_random_state',
     'restore_random_state'
 ]

@@ -49,9 +49,10 @@ class ResumeStateHook(Hook):
 
     KEY = 'random_state'
 
-    def before_run(self, runner) -> None:
-        """Let mmengine's own ``torch.load`` (``weights_only`` by default
-        since torch 2.6) read the numpy scalars it writes into the meta."""
+    def __init__(self):
+        # Let mmengine's own ``torch.load`` (``weights_only`` by default
+        # since torch 2.6) read the numpy scalars it writes into the meta;
+        # at construction, as FlexibleRunner resumes before ``before_run``.
         torch.serialization.add_safe_globals(mmengine_safe_globals())
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:

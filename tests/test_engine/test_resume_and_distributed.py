@@ -188,3 +188,33 @@ def test_a_signal_to_one_rank_stops_both_at_the_same_iteration(tmp_path):
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     for rank in (0, 1):
         assert losses(stopped, rank) == losses(straight, rank)
+
+
+def test_fsdp_follows_ddp_and_resumes_exactly(tmp_path):
+    """Two gloo processes: every network sharded (FSDP) learns as DDP does,
+    and a killed FSDP run resumes to the uninterrupted one's weights."""
+    ddp, fsdp, killed = (tmp_path / name for name in ('ddp', 'fsdp', 'kill'))
+    options = ['--cfg-options', 'train_dataloader.batch_size=4']
+    assert train(ddp, *options, gpus=2).returncode == 0
+    run = train(fsdp, '--strategy', 'fsdp', *options, gpus=2)
+    assert run.returncode == 0, run.stderr[-3000:]
+    for rank in (0, 1):
+        assert losses(fsdp, rank) == pytest.approx(losses(ddp, rank),
+                                                   rel=2e-3, abs=1e-6)
+    full = {name: load_checkpoint_file(str(path / 'iter_8.pth'))
+            for name, path in (('ddp', ddp), ('fsdp', fsdp))}
+    for key, value in full['ddp']['state_dict'].items():  # full tensors
+        assert torch.allclose(value, full['fsdp']['state_dict'][key],
+                              atol=2e-4), key
+    crash = train(killed, '--strategy', 'fsdp', *options, 'stop_after_iter=4',
+                  gpus=2)
+    assert crash.returncode != 0 and osp.isfile(killed / 'iter_4.pth')
+    resumed = train(killed, '--strategy', 'fsdp', *options, '--resume',
+                    gpus=2)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    for rank in (0, 1):
+        assert losses(killed, rank) == pytest.approx(losses(fsdp, rank),
+                                                     rel=1e-6, abs=1e-9)
+    end = load_checkpoint_file(str(killed / 'iter_8.pth'))['state_dict']
+    for key, value in full['fsdp']['state_dict'].items():
+        assert torch.allclose(value, end[key], atol=1e-6), key
