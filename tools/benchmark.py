@@ -49,9 +49,6 @@ with quiet_imports():
     from mmcm.models.unets import winograd_kernel_bytes
     from mmcm.registry import MODELS
 
-AMP_DTYPES = {'fp16': 'float16', 'bf16': 'bfloat16'}
-
-
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Benchmark speed')
     parser.add_argument('config')
@@ -151,11 +148,11 @@ def swap_in_diffusers(trainer, args):
 
 
 def training_run(trainer, args):
-    wrapper = build_optim_wrapper(trainer, dict(
-        type='AmpOptimWrapper' if args.dtype != 'fp32' else 'OptimWrapper',
-        optimizer=dict(type='RAdam', lr=1e-5),
-        **({} if args.dtype == 'fp32' else
-           dict(dtype=AMP_DTYPES[args.dtype]))))
+    amp = {} if args.dtype == 'fp32' else dict(
+        type='MixedPrecisionOptimWrapper', dtype=args.dtype,
+        device_type=torch.device(args.device).type)
+    cfg = dict(type='OptimWrapper', optimizer=dict(type='RAdam', lr=1e-5))
+    wrapper = build_optim_wrapper(trainer, dict(cfg, **amp))
     channels, size = trainer.unet.in_channels, trainer.unet.image_size
     img = torch.randint(0, 256, (args.batch_size, channels, size, size),
                         dtype=torch.uint8)

@@ -17,7 +17,7 @@ with quiet_imports():
     from mmengine.runner import FlexibleRunner, Runner
 
     from mmcm.apis import register_all_modules
-    from mmcm.engine import fsdp_strategy
+    from mmcm.engine import default_amp_dtype, fsdp_strategy
 
 
 def parse_args(argv=None):
@@ -27,8 +27,11 @@ def parse_args(argv=None):
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from the given checkpoint, or from the '
                         'latest one in the work dir when no path is given')
-    parser.add_argument('--amp', action='store_true',
-                        help='automatic mixed precision (dynamic loss scale)')
+    parser.add_argument('--amp', nargs='?', const='auto',
+                        choices=['auto', 'bf16', 'fp16'],
+                        help='mixed precision: bf16, or fp16 with dynamic '
+                        'loss scaling (auto: bf16 where supported), on '
+                        'CUDA or the CPU')
     parser.add_argument('--strategy', choices=['ddp', 'fsdp'], default='ddp',
                         help='fsdp: shard every network over the processes '
                         "(mmengine's FlexibleRunner)")
@@ -47,8 +50,9 @@ def build_config(args) -> Config:
         name = osp.splitext(osp.basename(args.config))[0]
         cfg.work_dir = osp.join('./work_dirs', name)
     if args.amp:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        dtype = default_amp_dtype() if args.amp == 'auto' else args.amp
+        cfg.optim_wrapper.update(type='MixedPrecisionOptimWrapper',
+                                 dtype=dtype)
     if args.strategy == 'fsdp':
         cfg.strategy = fsdp_strategy()
         cfg.runner_type = 'FlexibleRunner'

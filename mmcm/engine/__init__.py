@@ -1,3 +1,4 @@
+from .amp import MixedPrecisionOptimWrapper, default_amp_dtype
 from .hooks import (ConsistencyAveragesHook, ResumeStateHook,
                     SkippedImagesHook, capture_random_state,
                     restore_random_state)
@@ -6,6 +7,7 @@ from .preemption import PREEMPTED_EXIT_CODE, Preempted, PreemptionHook
 from .sharding import NetworkShardedDataParallel, fsdp_strategy
 
 __all__ = [
+    'MixedPrecisionOptimWrapper', 'default_amp_dtype',
     'ConsistencyAveragesHook', 'GenerationTestLoop', 'GenerationValLoop',
     'NetworkShardedDataParallel', 'PREEMPTED_EXIT_CODE', 'Preempted',
     'PreemptionHook', 'fsdp_strategy',

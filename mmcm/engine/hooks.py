@@ -10,6 +10,8 @@ from mmengine.logging import HistoryBuffer
 from mmengine.model import is_model_wrapper
 
 from mmcm.registry import HOOKS
+
+from .amp import step_was_skipped
 from mmcm.utils.checkpoint import mmengine_safe_globals
 
 
@@ -26,6 +28,8 @@ class ConsistencyAveragesHook(Hook):
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None) -> None:
+        if step_was_skipped(runner.optim_wrapper):
+            return  # fp16 overflow: the weights did not move, nor do these
         self._model(runner).update_averages(runner.iter)
 
     @staticmethod

@@ -90,16 +90,19 @@ class AveragedTrainer(ConsistencyModel):
 
     @staticmethod
     def _check_finite(loss: torch.Tensor, step: int) -> None:
-        """Stop on a non-finite loss, except under mixed precision: there
-        the runner's ``AmpOptimWrapper`` runs the forward pass in autocast
-        and its dynamic loss scaler skips the step instead."""
-        if torch.is_autocast_enabled(loss.device.type):
+        """Stop on a non-finite loss, except under fp16 mixed precision:
+        there the loss scaler of ``MixedPrecisionOptimWrapper`` skips the
+        step instead (and the averages hook leaves the averages)."""
+        device = loss.device.type
+        if (torch.is_autocast_enabled(device)
+                and torch.get_autocast_dtype(device) == torch.float16):
             return
         if not torch.isfinite(loss):
             raise FloatingPointError(
                 f'non-finite loss ({loss.item()}) at iteration {step}; the '
                 'weights were not updated. Lower the learning rate or '
-                'train with --amp (dynamic loss scaling skips such steps).')
+                'train with --amp fp16 (dynamic loss scaling skips such '
+                'steps).')
 
     def _finish(self, per_sample: torch.Tensor, step: int, **logs) -> Dict:
         loss = per_sample.mean()

@@ -46,8 +46,11 @@ def set_rng_state(state: tuple) -> None:
 def jvp_without_grad(fn: Callable, primals: tuple, tangents: tuple):
     """``(fn(*primals), d fn . tangents)`` by ``torch.func.jvp``, detached
     and without building a graph; attention runs through SDPA's math
-    backend, the one that supports forward-mode AD."""
-    with torch.no_grad(), sdpa_kernel(SDPBackend.MATH):
+    backend, the one that supports forward-mode AD. Autocast is off: the
+    tangents are float32 under mixed precision too."""
+    device = primals[0].device.type
+    with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), torch.autocast(
+            device, enabled=False):
         output, derivative = torch.func.jvp(fn, primals, tangents)
     return output.detach(), derivative.detach()
 

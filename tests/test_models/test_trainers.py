@@ -91,9 +91,13 @@ def test_non_finite_loss_names_the_iteration():
     inputs['img'] = torch.full((8, 3, 16, 16), float('nan'))
     with pytest.raises(FloatingPointError, match='iteration 0'):
         model.loss(inputs)
-    # Under AMP's autocast the dynamic loss scaler skips the step instead.
-    with torch.autocast('cpu', dtype=torch.bfloat16):
+    # Under fp16 autocast the dynamic loss scaler skips the step instead;
+    # bf16 has no scaler, so it stops as float32 does.
+    with torch.autocast('cpu', dtype=torch.float16):
         assert not torch.isfinite(model.loss(inputs)['loss'])
+    with torch.autocast('cpu', dtype=torch.bfloat16), pytest.raises(
+            FloatingPointError, match='iteration 0'):
+        model.loss(inputs)
 
 
 def test_training_checkpoint_samples_with_ema_weights(tmp_path, tiny_config):

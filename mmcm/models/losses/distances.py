@@ -25,11 +25,13 @@ def resize_bilinear(x: torch.Tensor, size: int) -> torch.Tensor:
     return F.interpolate(x, size=size, mode='bilinear')
 
 
-def check_pair(x: torch.Tensor, y: torch.Tensor) -> None:
-    """Refuse pairs that would silently broadcast."""
+def check_pair(x: torch.Tensor, y: torch.Tensor):
+    """Refuse pairs that would silently broadcast; return them in float32
+    (a distance is computed in float32, under mixed precision too)."""
     if x.shape != y.shape:
         raise ValueError(f'a distance compares tensors of one shape, got '
                          f'{tuple(x.shape)} and {tuple(y.shape)}')
+    return x.float(), y.float()
 
 
 @MODELS.register_module()
@@ -37,7 +39,7 @@ class L1Distance(nn.Module):
     """Mean absolute difference per sample (official ``l1``)."""
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        check_pair(x, y)
+        x, y = check_pair(x, y)
         return mean_flat((x - y).abs())
 
 
@@ -55,7 +57,7 @@ class L2Distance(nn.Module):
         self.resize_to = resize_to
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        check_pair(x, y)
+        x, y = check_pair(x, y)
         if self.resize_to is not None:
             x = resize_bilinear(x, self.resize_to)
             y = resize_bilinear(y, self.resize_to)
@@ -88,7 +90,7 @@ class PseudoHuberDistance(nn.Module):
         return 0.00054 * (x[0].numel()**0.5)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        check_pair(x, y)
+        x, y = check_pair(x, y)
         c = self.constant(x)
         squared = ((x - y)**2).flatten(1).sum(dim=1)
         return torch.sqrt(squared + c**2) - c
