@@ -20,6 +20,7 @@ from typing import Optional
 
 import torch
 from mmengine.optim import OptimWrapper
+from torch.distributed.fsdp.sharded_grad_scaler import ShardedGradScaler
 
 from mmcm.registry import OPTIM_WRAPPERS
 
@@ -44,12 +45,15 @@ class MixedPrecisionOptimWrapper(OptimWrapper):
         dtype: ``'bf16'`` or ``'fp16'``.
         device_type: ``'cuda'`` or ``'cpu'``; by default CUDA when present.
         init_scale: fp16's first loss scale.
+        sharded: Gradients are sharded (FSDP): the ranks agree on an
+            overflow (``ShardedGradScaler``); the FSDP strategy sets it.
         **kwargs: :class:`mmengine.optim.OptimWrapper` arguments.
     """
 
     def __init__(self, dtype: str = 'bf16',
                  device_type: Optional[str] = None,
-                 init_scale: float = 2.0**16, **kwargs):
+                 init_scale: float = 2.0**16, sharded: bool = False,
+                 **kwargs):
         super().__init__(**kwargs)
         if dtype not in AMP_DTYPES:
             raise ValueError(f'dtype must be one of {sorted(AMP_DTYPES)}, '
@@ -57,9 +61,9 @@ class MixedPrecisionOptimWrapper(OptimWrapper):
         self.cast_dtype = AMP_DTYPES[dtype]
         self.device_type = device_type or (
             'cuda' if torch.cuda.is_available() else 'cpu')
-        self.scaler = torch.amp.GradScaler(
-            self.device_type, init_scale=init_scale,
-            enabled=self.cast_dtype == torch.float16)
+        scaler = ShardedGradScaler if sharded else torch.amp.GradScaler
+        self.scaler = scaler(self.device_type, init_scale=init_scale,
+                             enabled=self.cast_dtype == torch.float16)
         self.step_skipped = False
 
     def backward(self, loss: torch.Tensor, **kwargs) -> None:

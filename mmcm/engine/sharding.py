@@ -85,6 +85,12 @@ class NetworkShardedStrategy(FSDPStrategy):
         torch.empty((), dtype=torch.int64).random_()  # the base seed
         return built
 
+    def build_optim_wrapper(self, optim_wrapper, model=None):
+        if isinstance(optim_wrapper, dict) and optim_wrapper.get(
+                'type') == 'MixedPrecisionOptimWrapper':
+            optim_wrapper = dict(optim_wrapper, sharded=True)
+        return super().build_optim_wrapper(optim_wrapper, model)
+
     def optim_state_dict(self) -> dict:
         """The full optimizer state (keyword arguments: torch's order of
         ``FSDP.optim_state_dict`` differs from what mmengine 0.10 passes)."""
