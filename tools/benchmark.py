@@ -162,10 +162,12 @@ def training_run(trainer, args):
 
     def run():
         MessageHub.get_current_instance().update_info('iter', step[0])
-        trainer.train_step(data, wrapper)
+        logs = trainer.train_step(data, wrapper)
+        run.losses.append(float(logs['loss']))
         trainer.update_averages(step[0])
         step[0] += 1
 
+    run.losses = []  # every step's loss: the record keeps the last one
     return run
 
 
@@ -286,10 +288,13 @@ def main(argv=None) -> dict:
     model.unet.accelerate(**speed_options(args))
     for task, impl_runs in runs(model, args):
         timings = measure(impl_runs, args.device, args.warmup, args.iters)
-        del impl_runs  # frees a trainer before the next is built
         for impl, timing in timings.items():
-            record['results'].append(
-                record_row(task, impl, timing, args, flops))
+            row = record_row(task, impl, timing, args, flops)
+            losses = getattr(impl_runs[impl], 'losses', None)
+            if losses:
+                row['last_loss'] = losses[-1]
+            record['results'].append(row)
+        del impl_runs  # frees a trainer before the next is built
     print_table(record['results'])
     note_winograd(record, model.unet)
     record['ratios'] = add_ratios(record['results'])
