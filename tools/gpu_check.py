@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import os.path as osp
+import socket
 import subprocess
 import sys
 import time
@@ -160,7 +161,10 @@ def dist_row(size, device, out) -> dict:
     """(d): tools/dist_train.sh with one process on the digits recipe."""
     backend = 'nccl' if device == 'cuda' else 'gloo'
     work_dir = osp.join(out, 'dist_train')
-    env = dict(os.environ, PYTHON=sys.executable, PORT='29641',
+    with socket.socket() as probe:  # a free port for the rendezvous
+        probe.bind(('127.0.0.1', 0))
+        port = str(probe.getsockname()[1])
+    env = dict(os.environ, PYTHON=sys.executable, PORT=port,
                PYTHONPATH=ROOT)
     start = time.time()
     run = subprocess.run(

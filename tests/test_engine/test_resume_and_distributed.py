@@ -3,6 +3,7 @@ import glob
 import json
 import os
 import os.path as osp
+import socket
 import subprocess
 import sys
 
@@ -17,6 +18,14 @@ from .recorder import read_records
 CONFIG = osp.join(REPO, 'tests', 'test_engine', 'tiny_digits_ct.py')
 
 
+def free_port() -> str:
+    """A TCP port nobody listens on now: each launch gets its own, so no
+    run meets the rendezvous of one before it."""
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return str(probe.getsockname()[1])
+
+
 def train(work_dir, *options, gpus=None):
     """Run tools/train.py (or dist_train.sh) in a fresh process."""
     env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
@@ -25,7 +34,7 @@ def train(work_dir, *options, gpus=None):
     else:
         cmd = ['bash', osp.join(REPO, 'tools', 'dist_train.sh'), CONFIG,
                str(gpus)]
-        env.update(PYTHON=sys.executable, PORT='29617')
+        env.update(PYTHON=sys.executable, PORT=free_port())
     cmd += ['--work-dir', str(work_dir), *options]
     result = subprocess.run(cmd, env=env, capture_output=True, text=True,
                             timeout=600)
@@ -158,7 +167,7 @@ def test_two_nodes_follow_two_processes_on_one_node(tmp_path):
     options = ['--cfg-options', 'train_dataloader.batch_size=4']
     assert train(one_node, *options, gpus=2).returncode == 0
     env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1',
-               PYTHON=sys.executable, PORT='29631', NNODES='2',
+               PYTHON=sys.executable, PORT=free_port(), NNODES='2',
                MASTER_ADDR='127.0.0.1')
     cmd = ['bash', osp.join(REPO, 'tools', 'dist_train.sh'), CONFIG, '1',
            '--work-dir', str(two_nodes), *options]
@@ -195,7 +204,8 @@ def test_fsdp_follows_ddp_and_resumes_exactly(tmp_path):
     and a killed FSDP run resumes to the uninterrupted one's weights."""
     ddp, fsdp, killed = (tmp_path / name for name in ('ddp', 'fsdp', 'kill'))
     options = ['--cfg-options', 'train_dataloader.batch_size=4']
-    assert train(ddp, *options, gpus=2).returncode == 0
+    run = train(ddp, *options, gpus=2)
+    assert run.returncode == 0, run.stderr[-3000:]
     run = train(fsdp, '--strategy', 'fsdp', *options, gpus=2)
     assert run.returncode == 0, run.stderr[-3000:]
     for rank in (0, 1):
