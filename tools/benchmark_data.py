@@ -33,6 +33,9 @@ def parse_args(argv=None):
                         help='timed batches per row (after one warm-up)')
     parser.add_argument('--images', type=int, default=4096,
                         help='images written in each format')
+    parser.add_argument('--repeats', type=int, default=3,
+                        help='rounds per row, interleaved over the formats; '
+                        'the median is reported')
     parser.add_argument('--formats', nargs='+', choices=list(FORMATS))
     parser.add_argument('--recipe', help='a training config: its per-GPU '
                         'batch sets the consumption row')
@@ -47,15 +50,16 @@ def parse_args(argv=None):
 def table(rows, needed=None) -> str:
     folder = {r['workers']: r['images_per_second'] for r in rows
               if r['format'] == 'folder'}
-    lines = ['| format | workers | images/s | vs. folder |',
-             '| :-- | --: | --: | --: |']
+    lines = ['| format | workers | images/s (median) | rounds | vs. folder |',
+             '| :-- | --: | --: | :-- | --: |']
     for r in rows:
         base = folder.get(r['workers'])
         ratio = f"{r['images_per_second'] / base:.2f}" if base else ''
+        rounds = ', '.join(f'{v:.0f}' for v in r['runs'])
         lines.append(f"| {r['format']} | {r['workers']} | "
-                     f"{r['images_per_second']:.0f} | {ratio} |")
+                     f"{r['images_per_second']:.0f} | {rounds} | {ratio} |")
     if needed:
-        lines.append(f"| consumed by the recipe | | {needed:.0f} | |")
+        lines.append(f"| consumed by the recipe | | {needed:.0f} | | |")
     return '\n'.join(lines)
 
 
@@ -66,7 +70,7 @@ def main(argv=None) -> list:
         rows = benchmark_formats(args.root or tmp, workers=args.workers,
                                  batch_size=args.batch_size,
                                  batches=args.batches, count=args.images,
-                                 kinds=args.formats)
+                                 kinds=args.formats, repeats=args.repeats)
     needed = None
     if args.recipe:
         batch = Config.fromfile(args.recipe).train_dataloader.batch_size

@@ -57,6 +57,10 @@ def parse_args(argv=None):
                                          default=[0])
     commands.choices['run'].add_argument('--budget', type=float, default=600,
                                          help='seconds of training')
+    commands.choices['run'].add_argument(
+        '--iterations', type=int,
+        help='train this many iterations instead of the calibrated budget '
+        '(e.g. more seeds of a row calibrated on another day)')
     commands.choices['score'].add_argument('checkpoint')
     commands.choices['score'].add_argument('--seed', type=int, default=0,
                                            help='its training seed')
@@ -143,7 +147,7 @@ def append_row(args, row: dict) -> None:
 
 def run(args) -> None:
     cfg = load_recipe(args)
-    iterations = budget_iterations(args)
+    iterations = args.iterations or budget_iterations(args)
     for seed in args.seeds:
         work_dir = osp.join(args.work_dir, args.name, f'seed{seed}')
         checkpoint = train(cfg, iterations, seed, work_dir)

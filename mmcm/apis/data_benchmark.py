@@ -105,17 +105,27 @@ def loading_speed(dataset, batch_size: int, workers: int,
 
 def benchmark_formats(root: str, workers=(0, 2), batch_size: int = 256,
                       batches: int = 8, count: int = 4096,
-                      kinds: Optional[list] = None) -> list:
-    """Rows ``dict(format, workers, images_per_second)`` for every format
-    and worker count, on the images :func:`make_formats` writes."""
+                      kinds: Optional[list] = None,
+                      repeats: int = 3) -> list:
+    """Rows ``dict(format, workers, images_per_second, runs)`` for every
+    format and worker count, on the images :func:`make_formats` writes.
+
+    Each row is timed ``repeats`` times, the rounds interleaved over the
+    formats (so that a slow spell of the machine hits them all), and
+    reports the median round; ``runs`` holds every round's images/s.
+    """
     roots = make_formats(root, count=count)
-    rows = []
-    for kind in kinds or list(FORMATS):
-        dataset = build_format(kind, roots[kind])
-        for n in workers:
-            speed = loading_speed(dataset, batch_size, n, batches)
-            rows.append(dict(format=kind, workers=n, **speed))
-    return rows
+    kinds = kinds or list(FORMATS)
+    datasets = {kind: build_format(kind, roots[kind]) for kind in kinds}
+    runs = {(kind, n): [] for kind in kinds for n in workers}
+    for repeat in range(repeats):
+        for kind, n in runs:
+            speed = loading_speed(datasets[kind], batch_size, n, batches,
+                                  seed=repeat)
+            runs[kind, n].append(speed['images_per_second'])
+    return [dict(format=kind, workers=n,
+                 images_per_second=float(np.median(speeds)), runs=speeds)
+            for (kind, n), speeds in runs.items()]
 
 
 __all__ = ['FORMATS', 'benchmark_formats', 'build_format', 'loading_speed',

@@ -1,4 +1,5 @@
 """LSUN as released: one LMDB database per category (key -> encoded image)."""
+import os
 import os.path as osp
 from typing import List, Optional
 
@@ -9,18 +10,42 @@ from mmcm.registry import DATASETS
 from .records import PerProcessHandle, RawRecord, SkipCountingMixin
 
 
+# realpath -> (pid, environment): LMDB forbids opening the same files
+# twice in one process, so the datasets of a process share one.
+_ENVIRONMENTS = {}
+
+
 def open_lmdb(path: str):
-    """A read-only LMDB environment for many reader processes."""
+    """The read-only LMDB environment of ``path`` for this process.
+
+    Datasets on the same database in one process share it. A forked
+    dataloader worker inherits its parent's environments, which LMDB does
+    not allow to be used after a fork (nor, in py-lmdb 3, the files to be
+    opened again while they exist): the worker closes its copies first.
+    """
     import lmdb
     if not osp.exists(path):
         raise FileNotFoundError(f'LMDB database {path!r} does not exist')
-    try:
-        return lmdb.open(path, readonly=True, lock=False, readahead=False,
-                         meminit=False, max_readers=1024,
-                         subdir=osp.isdir(path))
-    except lmdb.Error as error:
-        raise OSError(f'{path!r} is not a readable LMDB database: '
-                      f'{error}') from error
+    _close_inherited_environments()
+    key = osp.realpath(path)
+    if key not in _ENVIRONMENTS:
+        try:
+            env = lmdb.open(path, readonly=True, lock=False, readahead=False,
+                            meminit=False, max_readers=1024,
+                            subdir=osp.isdir(path))
+        except lmdb.Error as error:
+            raise OSError(f'{path!r} is not a readable LMDB database: '
+                          f'{error}') from error
+        _ENVIRONMENTS[key] = (os.getpid(), env)
+    return _ENVIRONMENTS[key][1]
+
+
+def _close_inherited_environments() -> None:
+    pid = os.getpid()
+    for key, (owner, env) in list(_ENVIRONMENTS.items()):
+        if owner != pid:
+            env.close()  # this process's copy only: no locks (lock=False)
+            del _ENVIRONMENTS[key]
 
 
 @DATASETS.register_module()

@@ -10,6 +10,7 @@ import tarfile
 import lmdb
 import numpy as np
 import pytest
+import torch
 from mmengine import Config
 from PIL import Image
 
@@ -84,6 +85,20 @@ def test_lsun_lmdb_skips_and_counts_an_unreadable_image(lsun_lmdb):
     item = dataset[2]  # undecodable: replaced by another random image
     assert tuple(item['inputs']['img'].shape) == (3, 256, 256)
     assert dataset.skipped.value >= 1  # more when it draws itself again
+
+
+def test_lsun_lmdb_opens_once_per_process_and_in_forked_workers(lsun_lmdb):
+    first = no_flip(build('lsun-bedroom-256x256-lmdb.py', lsun_lmdb))
+    second = no_flip(build('lsun-bedroom-256x256-lmdb.py', lsun_lmdb))
+    expected = first[0]['inputs']['img']  # the parent holds the database
+    assert torch.equal(second[0]['inputs']['img'], expected)
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.Subset(second, [0, 1, 0, 1]), batch_size=None,
+        num_workers=2, multiprocessing_context='fork')
+    images = [item['inputs']['img'] for item in loader]
+    assert torch.equal(images[0], expected)
+    assert torch.equal(images[2], expected)
+    assert torch.equal(first[0]['inputs']['img'], expected)  # still open
 
 
 def test_lsun_lmdb_errors_name_the_file(tmp_path):

@@ -93,6 +93,23 @@ def test_run_needs_a_calibration(tmp_path):
         study(tmp_path, 'run', CT, '--name', 'unknown')
 
 
+def test_run_with_given_iterations_needs_no_calibration(tmp_path,
+                                                        monkeypatch):
+    import recipe_study
+    trained = []
+    monkeypatch.setattr(recipe_study, 'train',
+                        lambda cfg, iters, seed, work_dir: trained.append(
+                            (iters, seed)) or 'ckpt.pth')
+    monkeypatch.setattr(recipe_study, 'export_weights', lambda path: {})
+    monkeypatch.setattr(recipe_study, 'evaluate',
+                        lambda cfg, weights, args: dict(weights='online'))
+    study(tmp_path, 'run', CT, '--name', 'unknown', '--iterations', '37',
+          '--seeds', '1', '2')
+    assert trained == [(37, 1), (37, 2)]
+    rows = (tmp_path / 'results.jsonl').read_text().splitlines()
+    assert [json.loads(r)['iterations'] for r in rows] == [37, 37]
+
+
 def test_table_averages_sampling_seeds_then_training_seeds():
     def row(seed, fds):
         scores = {c: [0.5] * len(fds) for c in (
