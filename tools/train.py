@@ -35,6 +35,11 @@ def parse_args(argv=None):
     parser.add_argument('--strategy', choices=['ddp', 'fsdp'], default='ddp',
                         help='fsdp: shard every network over the processes '
                         "(mmengine's FlexibleRunner)")
+    parser.add_argument('--compile', action='store_true',
+                        help='torch.compile the networks that train (online, '
+                        'target, teacher); the first steps are slow')
+    parser.add_argument('--channels-last', action='store_true',
+                        help='train the networks in NHWC memory layout')
     add_runner_arguments(parser)
     return parse_runner_arguments(parser, argv)
 
@@ -53,6 +58,10 @@ def build_config(args) -> Config:
         dtype = default_amp_dtype() if args.amp == 'auto' else args.amp
         cfg.optim_wrapper.update(type='MixedPrecisionOptimWrapper',
                                  dtype=dtype)
+    if args.compile or args.channels_last:
+        cfg.model.train_acceleration = dict(
+            cfg.model.get('train_acceleration') or {},
+            compile=args.compile, channels_last=args.channels_last)
     if args.strategy == 'fsdp':
         cfg.strategy = fsdp_strategy()
         cfg.runner_type = 'FlexibleRunner'

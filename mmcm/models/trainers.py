@@ -23,6 +23,7 @@ from .consistency_model import ConsistencyModel
 from .preconditioning import EDMPreconditioner
 
 OFFICIAL_EMA_DECAYS = (0.999, 0.9999, 0.9999432189950708)
+TRAIN_ACCELERATIONS = {'channels_last', 'compile'}
 
 
 def current_iteration() -> int:
@@ -40,14 +41,25 @@ class AveragedTrainer(ConsistencyModel):
             from, e.g. a diffusion model for easy consistency tuning.
         sample_with: ``'ema'`` (the last EMA, default) or ``'online'``: the
             weights that sample in :meth:`sample` and in validation.
+        train_acceleration: ``dict(channels_last=..., compile=...)`` for the
+            networks that train (online, target, teacher; see
+            :meth:`accelerate_training`), e.g. from ``tools/train.py
+            --compile --channels-last``. The evaluation EMAs stay eager.
         **kwargs: :class:`ConsistencyModel` arguments.
     """
 
     def __init__(self, *args,
                  ema_decays: Sequence[float] = OFFICIAL_EMA_DECAYS,
                  init_from: Optional[str] = None,
-                 sample_with: str = 'ema', **kwargs):
+                 sample_with: str = 'ema',
+                 train_acceleration: Optional[dict] = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.train_acceleration = dict(train_acceleration or {})
+        unknown = set(self.train_acceleration) - TRAIN_ACCELERATIONS
+        if unknown:
+            raise ValueError(f'unknown train_acceleration keys '
+                             f'{sorted(unknown)}; known: '
+                             f'{sorted(TRAIN_ACCELERATIONS)}')
         if init_from:
             load_unet_into(self.unet, init_from)
         if sample_with not in ('ema', 'online'):
@@ -59,7 +71,8 @@ class AveragedTrainer(ConsistencyModel):
         self.ema = EMANetworks(self.unet, ema_decays)
         self._register_load_state_dict_pre_hook(_drop_averaged_iter)
 
-    TRAINING_ARGS = ('ema_decays', 'init_from', 'sample_with')
+    TRAINING_ARGS = ('ema_decays', 'init_from', 'sample_with',
+                     'train_acceleration')
 
     @classmethod
     def sampling_cfg_of(cls, model_cfg: dict) -> dict:
@@ -87,6 +100,27 @@ class AveragedTrainer(ConsistencyModel):
     def update_averages(self, step: int) -> None:
         """Update the EMAs after the optimizer step of iteration ``step``."""
         self.ema.update(self.unet)
+
+    def training_networks(self) -> List[torch.nn.Module]:
+        """The networks a training step runs: online, target, teacher."""
+        names = ('unet', 'target_unet', 'teacher')
+        return [getattr(self, n) for n in names
+                if getattr(self, n, None) is not None]
+
+    def accelerate_training(self) -> None:
+        """Apply ``train_acceleration`` to :meth:`training_networks`;
+        each trainer calls it once its networks exist. Channels-last keeps
+        the parameters (its strides only), and in-place ``torch.compile``
+        keeps the state-dict keys, so checkpoints, EMAs and the target
+        update read the same tensors."""
+        if not any(self.train_acceleration.values()):
+            return
+        for network in self.training_networks():
+            if not hasattr(network, 'accelerate'):
+                raise TypeError(f'{type(network).__name__} has no speed '
+                                'options; train_acceleration needs an '
+                                'Accelerable network (ADMUNet)')
+            network.accelerate(**self.train_acceleration)
 
     @staticmethod
     def _check_finite(loss: torch.Tensor, step: int) -> None:
@@ -178,6 +212,7 @@ class ConsistencyTrainer(FrozenTeacherMixin, AveragedTrainer):
             self.teacher_preconditioner = EDMPreconditioner(self.sigma_data,
                                                             self.sigma_min)
         self.target_unet = frozen_copy(self.unet)
+        self.accelerate_training()
 
     def _teacher_denoiser(self, labels):
         if self.teacher is None:
@@ -270,6 +305,7 @@ class EDMTrainer(AveragedTrainer):
         kwargs.setdefault('preconditioner', dict(type='EDMPreconditioner'))
         super().__init__(*args, **kwargs)
         self.objective = self.build_objective(objective, 'EDMObjective')
+        self.accelerate_training()
 
     def loss(self, inputs: Dict, data_samples: Optional[List] = None):
         step = current_iteration()

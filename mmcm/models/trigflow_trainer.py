@@ -67,6 +67,7 @@ class TrigFlowTrainer(FrozenTeacherMixin, AveragedTrainer):
             time_scale=self.preconditioner.time_scale) \
             if adaptive_weighting else None
         self._setup_teacher(teacher)
+        self.accelerate_training()
 
     def trig_network(self, network: nn.Module,
                      labels: Optional[torch.Tensor]):
