@@ -28,10 +28,12 @@ def parse_args(argv=None):
                         help='resume from the given checkpoint, or from the '
                         'latest one in the work dir when no path is given')
     parser.add_argument('--amp', nargs='?', const='auto',
-                        choices=['auto', 'bf16', 'fp16'],
+                        choices=['auto', 'bf16', 'fp16', 'official-fp16'],
                         help='mixed precision: bf16, or fp16 with dynamic '
                         'loss scaling (auto: bf16 where supported), on '
-                        'CUDA or the CPU')
+                        'CUDA or the CPU; official-fp16: the official '
+                        'use_fp16 training (float16 torso, float32 master '
+                        'weights, its loss-scale schedule)')
     parser.add_argument('--strategy', choices=['ddp', 'fsdp'], default='ddp',
                         help='fsdp: shard every network over the processes '
                         "(mmengine's FlexibleRunner)")
@@ -54,7 +56,10 @@ def build_config(args) -> Config:
     elif cfg.get('work_dir') is None:
         name = osp.splitext(osp.basename(args.config))[0]
         cfg.work_dir = osp.join('./work_dirs', name)
-    if args.amp:
+    if args.amp == 'official-fp16':
+        cfg.model.unet.use_fp16 = True
+        cfg.optim_wrapper.type = 'OfficialFP16OptimWrapper'
+    elif args.amp:
         dtype = default_amp_dtype() if args.amp == 'auto' else args.amp
         cfg.optim_wrapper.update(type='MixedPrecisionOptimWrapper',
                                  dtype=dtype)

@@ -1,4 +1,5 @@
-from .amp import MixedPrecisionOptimWrapper, default_amp_dtype
+from .amp import (MixedPrecisionOptimWrapper, OfficialFP16OptimWrapper,
+                  default_amp_dtype)
 from .hooks import (ConsistencyAveragesHook, ResumeStateHook,
                     SkippedImagesHook, capture_random_state,
                     restore_random_state)
@@ -7,7 +8,8 @@ from .preemption import PREEMPTED_EXIT_CODE, Preempted, PreemptionHook
 from .sharding import NetworkShardedDataParallel, fsdp_strategy
 
 __all__ = [
-    'MixedPrecisionOptimWrapper', 'default_amp_dtype',
+    'MixedPrecisionOptimWrapper', 'OfficialFP16OptimWrapper',
+    'default_amp_dtype',
     'ConsistencyAveragesHook', 'GenerationTestLoop', 'GenerationValLoop',
     'NetworkShardedDataParallel', 'PREEMPTED_EXIT_CODE', 'Preempted',
     'PreemptionHook', 'fsdp_strategy',

@@ -45,6 +45,12 @@ class MixedPrecisionOptimWrapper(OptimWrapper):
         dtype: ``'bf16'`` or ``'fp16'``.
         device_type: ``'cuda'`` or ``'cpu'``; by default CUDA when present.
         init_scale: fp16's first loss scale.
+        growth_factor: The scale's growth after ``growth_interval`` steps
+            without an overflow; an overflow halves it.
+        growth_interval: Steps between growths.
+        autocast: Run the forward passes under autocast. ``False`` for
+            networks that compute in reduced precision themselves (the
+            official ``use_fp16`` torso, :class:`OfficialFP16OptimWrapper`).
         sharded: Gradients are sharded (FSDP): the ranks agree on an
             overflow (``ShardedGradScaler``); the FSDP strategy sets it.
         **kwargs: :class:`mmengine.optim.OptimWrapper` arguments.
@@ -52,8 +58,9 @@ class MixedPrecisionOptimWrapper(OptimWrapper):
 
     def __init__(self, dtype: str = 'bf16',
                  device_type: Optional[str] = None,
-                 init_scale: float = 2.0**16, sharded: bool = False,
-                 **kwargs):
+                 init_scale: float = 2.0**16, growth_factor: float = 2.0,
+                 growth_interval: int = 2000, autocast: bool = True,
+                 sharded: bool = False, **kwargs):
         super().__init__(**kwargs)
         if dtype not in AMP_DTYPES:
             raise ValueError(f'dtype must be one of {sorted(AMP_DTYPES)}, '
@@ -63,7 +70,10 @@ class MixedPrecisionOptimWrapper(OptimWrapper):
             'cuda' if torch.cuda.is_available() else 'cpu')
         scaler = ShardedGradScaler if sharded else torch.amp.GradScaler
         self.scaler = scaler(self.device_type, init_scale=init_scale,
+                             growth_factor=growth_factor,
+                             growth_interval=growth_interval,
                              enabled=self.cast_dtype == torch.float16)
+        self.autocast = autocast
         self.step_skipped = False
 
     def backward(self, loss: torch.Tensor, **kwargs) -> None:
@@ -84,7 +94,8 @@ class MixedPrecisionOptimWrapper(OptimWrapper):
     @contextmanager
     def optim_context(self, model):
         with super().optim_context(model), torch.autocast(
-                self.device_type, dtype=self.cast_dtype):
+                self.device_type, dtype=self.cast_dtype,
+                enabled=self.autocast):
             yield
 
     def state_dict(self) -> dict:
@@ -100,10 +111,30 @@ class MixedPrecisionOptimWrapper(OptimWrapper):
         self.optimizer.load_state_dict(state_dict)
 
 
+@OPTIM_WRAPPERS.register_module()
+class OfficialFP16OptimWrapper(MixedPrecisionOptimWrapper):
+    """The official fp16 training (``cm/fp16_util.py``,
+    ``MixedPrecisionTrainer``), for networks built with ``use_fp16=True``.
+
+    The network computes its torso in float16 on float32 master weights
+    (``ADMUNet.keep_master_weights``, set by the trainers), so no autocast;
+    the loss scale starts at ``2 ** 20``, grows by ``2 ** 0.001`` after
+    every step (the official ``lg_loss_scale += fp16_scale_growth``) and
+    halves on an overflow, whose step is skipped (``lg_loss_scale -= 1``).
+    """
+
+    def __init__(self, initial_lg_loss_scale: float = 20.0,
+                 fp16_scale_growth: float = 1e-3, **kwargs):
+        kwargs.update(dtype='fp16', autocast=False,
+                      init_scale=2.0**initial_lg_loss_scale,
+                      growth_factor=2.0**fp16_scale_growth, growth_interval=1)
+        super().__init__(**kwargs)
+
+
 def step_was_skipped(optim_wrapper) -> bool:
     """Whether the last optimizer step was skipped (fp16 overflow)."""
     return bool(getattr(optim_wrapper, 'step_skipped', False))
 
 
-__all__ = ['AMP_DTYPES', 'MixedPrecisionOptimWrapper', 'default_amp_dtype',
-           'step_was_skipped']
+__all__ = ['AMP_DTYPES', 'MixedPrecisionOptimWrapper',
+           'OfficialFP16OptimWrapper', 'default_amp_dtype', 'step_was_skipped']

@@ -60,6 +60,12 @@ class AveragedTrainer(ConsistencyModel):
             raise ValueError(f'unknown train_acceleration keys '
                              f'{sorted(unknown)}; known: '
                              f'{sorted(TRAIN_ACCELERATIONS)}')
+        if self.unet.dtype != torch.float32:  # use_fp16: official training
+            if not hasattr(self.unet, 'keep_master_weights'):
+                raise TypeError(f'use_fp16 training needs float32 master '
+                                f'weights, which {type(self.unet).__name__} '
+                                'does not keep; use ADMUNet')
+            self.unet.keep_master_weights()
         if init_from:
             load_unet_into(self.unet, init_from)
         if sample_with not in ('ema', 'online'):
@@ -122,13 +128,14 @@ class AveragedTrainer(ConsistencyModel):
                                 'Accelerable network (ADMUNet)')
             network.accelerate(**self.train_acceleration)
 
-    @staticmethod
-    def _check_finite(loss: torch.Tensor, step: int) -> None:
-        """Stop on a non-finite loss, except under fp16 mixed precision:
-        there the loss scaler of ``MixedPrecisionOptimWrapper`` skips the
-        step instead (and the averages hook leaves the averages)."""
+    def _check_finite(self, loss: torch.Tensor, step: int) -> None:
+        """Stop on a non-finite loss, except in fp16 (autocast or the
+        ``use_fp16`` torso): there the loss scaler of
+        ``MixedPrecisionOptimWrapper`` skips the step instead (and the
+        averages hook leaves the averages)."""
         device = loss.device.type
-        if (torch.is_autocast_enabled(device)
+        if self.unet.dtype == torch.float16 or (
+                torch.is_autocast_enabled(device)
                 and torch.get_autocast_dtype(device) == torch.float16):
             return
         if not torch.isfinite(loss):

@@ -30,11 +30,12 @@ RECIPES = [
 ]
 
 
-def build_recipe(name):
-    """The recipe's trainer with a smaller UNet and random teachers."""
+def build_recipe(name, **unet):
+    """The recipe's trainer with a smaller UNet (updated by ``unet``) and
+    random teachers."""
     model = Config.fromfile(osp.join(TRAIN, name)).model
     if 'unet' in model and model.unet.get('type') == 'ADMUNet':
-        model.unet.update(num_res_blocks=1, channel_mult=(1, 2))
+        model.unet.update(num_res_blocks=1, channel_mult=(1, 2), **unet)
     model.pop('init_from', None)
     if model.get('teacher'):
         model.teacher.checkpoint = None
@@ -52,7 +53,9 @@ def build_recipe(name):
 
 def losses_of(trainer, dtype, steps=2):
     wrapper = dict(type='OptimWrapper', optimizer=dict(type='RAdam', lr=1e-4))
-    if dtype != 'fp32':
+    if dtype == 'official-fp16':
+        wrapper.update(type='OfficialFP16OptimWrapper')
+    elif dtype != 'fp32':
         wrapper.update(type='MixedPrecisionOptimWrapper', dtype=dtype)
     wrapper = build_optim_wrapper(trainer, wrapper)
     data = uint8_batch((8, 1, 16, 16), 10)
@@ -128,3 +131,64 @@ def test_fp16_overflow_is_skipped_without_touching_any_network(tmp_path):
     assert plant.sums['after'] == plant.sums['before']  # nothing moved
     assert plant.sums['next'] != plant.sums['after']  # training goes on
     assert scale[2] == scale[1] / 2  # the loss scale backed off once
+
+
+def test_master_weights_compute_as_the_official_fp16_network():
+    unet = dict(type='ADMUNet', image_size=16, in_channels=1, out_channels=1,
+                model_channels=32, num_res_blocks=1, channel_mult=(1, 2),
+                attention_resolutions=(8, ), num_head_channels=16,
+                num_classes=10)
+    torch.manual_seed(0)
+    reference = MODELS.build(unet)
+    for parameter in reference.parameters():
+        parameter.data.normal_(0, 0.05)
+    official = MODELS.build(dict(unet, use_fp16=True))
+    official.load_state_dict(reference.state_dict())
+    master = MODELS.build(dict(unet, use_fp16=True)).keep_master_weights()
+    master.load_state_dict(reference.state_dict())
+    assert {p.dtype for p in master.parameters()} == {torch.float32}
+    assert torch.float16 in {p.dtype for p in official.parameters()}
+    x, t = torch.randn(4, 1, 16, 16), torch.rand(4) * 10
+    y = torch.arange(4)
+    out = master(x, t, y)
+    assert torch.equal(out, official(x, t, y))  # the same float16 torso
+    assert not torch.equal(out, reference(x, t, y))
+    out.square().sum().backward()
+    assert all(p.grad.dtype == torch.float32 for p in master.parameters()
+               if p.grad is not None)
+    assert master.state_dict().keys() == reference.state_dict().keys()
+
+
+def test_official_fp16_steps_follow_fp32():
+    name = 'cm-ct_adm-unet_1xb64-1k_digits-16x16.py'
+    fp32 = losses_of(build_recipe(name), 'fp32')
+    trainer = build_recipe(name, use_fp16=True)
+    assert trainer.unet.dtype == torch.float16
+    assert {p.dtype for p in trainer.parameters()} == {torch.float32}
+    fp16 = losses_of(trainer, 'official-fp16')
+    assert fp16 == pytest.approx(fp32, rel=0.01, abs=1e-4), (fp32, fp16)
+    assert fp16 != fp32
+
+
+def test_official_fp16_scale_schedule_and_overflow(tmp_path):
+    cfg = Config.fromfile(CONFIG)
+    cfg.model.unet.use_fp16 = True
+    cfg.optim_wrapper.type = 'OfficialFP16OptimWrapper'
+    cfg.train_cfg.max_iters = 4
+    cfg.work_dir = str(tmp_path)
+    runner = Runner.from_cfg(cfg)
+    plant = PlantOverflow(at=2)
+    runner.register_hook(plant)
+    scale = []
+    runner.register_hook(type('Scale', (Hook, ), dict(
+        priority='LOWEST', after_train_iter=lambda self, r, *a, **k:
+        scale.append(r.optim_wrapper.scaler.get_scale())))())
+    runner.train()
+    assert plant.skipped is True
+    assert plant.sums['after'] == plant.sums['before']
+    assert plant.sums['next'] != plant.sums['after']
+    # lg_loss_scale: 20, + 0.001 per step, - 1 on the overflow.
+    expected = [2**20.001, 2**20.002, 2**19.002, 2**19.003]
+    assert scale == pytest.approx(expected, rel=1e-6)
+    assert runner.model.ema.networks[0].input_blocks[0][0].weight.dtype == (
+        torch.float32)

@@ -112,6 +112,7 @@ class ADMUNet(Accelerable, nn.Module):
                                    num_heads_upsample)
         self.resblock_updown = resblock_updown
         self.dtype = torch.float32
+        self._cast_weights, self._casting = [], False
 
         time_embed_dim = model_channels * 4
         self.time_embed = nn.Sequential(
@@ -201,19 +202,51 @@ class ADMUNet(Accelerable, nn.Module):
                 self.output_blocks.append(TimestepEmbedSequential(*layers))
         self._ch = ch
 
+    def _torso_convs(self):
+        """``(name, module)`` of the convolutions that ``use_fp16`` casts."""
+        for name, module in self.named_modules():
+            if (isinstance(module, nn.Conv2d) and name.split('.')[0] in (
+                    'input_blocks', 'middle_block', 'output_blocks')):
+                yield name, module
+
     def convert_torso(self, dtype: torch.dtype) -> 'ADMUNet':
         """Cast the convolutions of the torso to ``dtype`` (e.g. float16).
 
         GroupNorm always computes in float32 and the embeddings stay float32,
         as in the official ``convert_to_fp16``.
         """
-        for blocks in (self.input_blocks, self.middle_block,
-                       self.output_blocks):
-            for module in blocks.modules():
-                if isinstance(module, nn.Conv2d):
-                    module.to(dtype)
+        for _, module in self._torso_convs():
+            module.to(dtype)
         self.dtype = dtype
         return self
+
+    def keep_master_weights(self) -> 'ADMUNet':
+        """Float32 weights, the torso still computed in :attr:`dtype`.
+
+        The official fp16 training (``MixedPrecisionTrainer``): the
+        optimizer, the EMAs and the target hold float32 "master" weights,
+        and the torso runs on their float16 copies. Here each forward pass
+        casts the torso's convolution weights to :attr:`dtype` (a
+        differentiable cast, so the gradients arrive in float32): the same
+        numbers as the official copy made after every step, and checkpoints
+        hold float32 weights under the same keys.
+        """
+        self._cast_weights = [
+            f'{name}.{key}' for name, module in self._torso_convs()
+            for key, _ in module.named_parameters()]
+        for _, module in self._torso_convs():
+            module.float()
+        return self
+
+    def _forward_on_cast_weights(self, x, timesteps, y, head):
+        params = dict(self.named_parameters())
+        cast = {n: params[n].to(self.dtype) for n in self._cast_weights}
+        self._casting = True
+        try:
+            return torch.func.functional_call(self, cast, (x, timesteps),
+                                              dict(y=y, head=head))
+        finally:
+            self._casting = False
 
     def forward(self, x: torch.Tensor, timesteps: torch.Tensor,
                 y: Optional[torch.Tensor] = None,
@@ -226,6 +259,8 @@ class ADMUNet(Accelerable, nn.Module):
             y: Class labels ``(N,)``; required iff ``num_classes`` is set.
             head: Output head; ``None`` is :attr:`output_head`.
         """
+        if self._cast_weights and not self._casting:
+            return self._forward_on_cast_weights(x, timesteps, y, head)
         head = self.output_head if head is None else self._check_head(head)
         if (y is not None) != (self.num_classes is not None):
             raise ValueError('class labels must be given if and only if the '
