@@ -13,10 +13,15 @@ def update_average(average: nn.Module, source: nn.Module,
 
     Song et al. (2023) Algorithm 2, the target update
     ``theta^- <- stopgrad(mu theta^- + (1 - mu) theta)``; also the evaluation
-    EMAs (official ``update_ema``). Buffers are copied.
+    EMAs (official ``update_ema``). Buffers are copied. The same arithmetic
+    as the official per-tensor ``mul_(decay).add_(src, alpha=1 - decay)``
+    (bit for bit), in two multi-tensor (``torch._foreach``) kernels.
     """
-    for avg, src in zip(average.parameters(), source.parameters()):
-        avg.mul_(decay).add_(src.to(avg.dtype), alpha=1.0 - decay)
+    averages = list(average.parameters())
+    sources = [src.to(avg.dtype)
+               for avg, src in zip(averages, source.parameters())]
+    torch._foreach_mul_(averages, decay)
+    torch._foreach_add_(averages, sources, alpha=1.0 - decay)
     for avg, src in zip(average.buffers(), source.buffers()):
         avg.copy_(src)
 

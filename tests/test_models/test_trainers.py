@@ -135,3 +135,23 @@ def test_cd_loads_an_official_edm_teacher(tiny_checkpoint, tiny_state_dict):
     assert trainer.teacher.input_blocks[1][0].out_layers[2].p == 0.1
     assert type(trainer.teacher_preconditioner).__name__ == \
         'EDMPreconditioner'
+
+
+def test_update_average_is_the_official_per_tensor_update_bit_for_bit():
+    from mmcm.models.averaging import frozen_copy, update_average
+    online = MODELS.build(UNET)
+    for parameter in online.parameters():
+        parameter.data.normal_()
+    average, official = frozen_copy(online), frozen_copy(online)
+    online = online.to(memory_format=torch.channels_last)  # mixed strides
+    for parameter in online.parameters():
+        parameter.data.add_(torch.randn_like(parameter))
+    update_average(average, online, 0.9999432189950708)
+    with torch.no_grad():  # the official update_ema
+        for targ, src in zip(official.parameters(), online.parameters()):
+            targ.mul_(0.9999432189950708).add_(src,
+                                               alpha=1 - 0.9999432189950708)
+    for a, b in zip(average.parameters(), official.parameters()):
+        assert torch.equal(a, b)
+    assert not torch.equal(next(average.parameters()),
+                           next(online.parameters()))
