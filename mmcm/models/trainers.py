@@ -26,6 +26,25 @@ OFFICIAL_EMA_DECAYS = (0.999, 0.9999, 0.9999432189950708)
 TRAIN_ACCELERATIONS = {'channels_last', 'compile'}
 
 
+def _checked_acceleration(options: Optional[dict]) -> dict:
+    options = dict(options or {})
+    unknown = set(options) - TRAIN_ACCELERATIONS
+    if unknown:
+        raise ValueError(f'unknown train_acceleration keys {sorted(unknown)}'
+                         f'; known: {sorted(TRAIN_ACCELERATIONS)}')
+    return options
+
+
+def _keep_master_weights(unet: torch.nn.Module) -> None:
+    """Float32 master weights for a ``use_fp16`` network (official fp16
+    training): the optimizer, EMAs and target then hold float32."""
+    if not hasattr(unet, 'keep_master_weights'):
+        raise TypeError(f'use_fp16 training needs float32 master weights, '
+                        f'which {type(unet).__name__} does not keep; use '
+                        'ADMUNet')
+    unet.keep_master_weights()
+
+
 def current_iteration() -> int:
     """The runner's iteration (0 outside a runner)."""
     return int(MessageHub.get_current_instance().get_info('iter', 0) or 0)
@@ -54,18 +73,9 @@ class AveragedTrainer(ConsistencyModel):
                  sample_with: str = 'ema',
                  train_acceleration: Optional[dict] = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.train_acceleration = dict(train_acceleration or {})
-        unknown = set(self.train_acceleration) - TRAIN_ACCELERATIONS
-        if unknown:
-            raise ValueError(f'unknown train_acceleration keys '
-                             f'{sorted(unknown)}; known: '
-                             f'{sorted(TRAIN_ACCELERATIONS)}')
+        self.train_acceleration = _checked_acceleration(train_acceleration)
         if self.unet.dtype != torch.float32:  # use_fp16: official training
-            if not hasattr(self.unet, 'keep_master_weights'):
-                raise TypeError(f'use_fp16 training needs float32 master '
-                                f'weights, which {type(self.unet).__name__} '
-                                'does not keep; use ADMUNet')
-            self.unet.keep_master_weights()
+            _keep_master_weights(self.unet)
         if init_from:
             load_unet_into(self.unet, init_from)
         if sample_with not in ('ema', 'online'):
