@@ -43,9 +43,11 @@ def test_channels_last_steps_follow_contiguous(name):
 
 
 def test_compiled_ct_steps_follow_eager():
+    # aot_eager: dynamo's graph capture and AOT autograd, the path of every
+    # backend, without inductor's C++ kernel builds (minutes on a CPU).
     name = 'cm-ct_adm-unet_1xb64-1k_digits-16x16.py'
     eager = build_recipe(name)
-    fast = accelerated(name, compile=True, channels_last=True)
+    fast = accelerated(name, compile='aot_eager', channels_last=True)
     assert fast.unet._compiled_call_impl is not None
     assert fast.target_unet._compiled_call_impl is not None
     assert fast.ema.networks[0]._compiled_call_impl is None  # stays eager

@@ -10,7 +10,9 @@ inside :meth:`Accelerable.fast_forward_context` (on an input passed through
   weights (``torch.autocast``; normalisations stay float32);
 - ``compile``: ``torch.compile`` of the module in place (the state dict
   keeps its keys), which fuses GroupNorm + SiLU and the other pointwise
-  chains into single kernels;
+  chains into single kernels; ``True`` compiles with inductor, a string
+  names another ``torch.compile`` backend (``'aot_eager'`` traces without
+  generating kernels, quick to check a model compiles);
 - ``cuda_graphs``: compile with ``mode='reduce-overhead'``, which captures
   each fixed-shape call as a CUDA graph (GPU only);
 - ``winograd``: 3x3 convolutions through Winograd F(4x4, 3x3) / F(2x2, 3x3)
@@ -20,7 +22,7 @@ inside :meth:`Accelerable.fast_forward_context` (on an input passed through
 All of them keep the parameters, so checkpoints load and save as before.
 """
 import contextlib
-from typing import Optional
+from typing import Optional, Union
 
 import torch
 
@@ -35,7 +37,8 @@ class Accelerable:
     autocast_dtype: Optional[torch.dtype] = None
 
     def accelerate(self, channels_last: bool = False,
-                   autocast: Optional[str] = None, compile: bool = False,
+                   autocast: Optional[str] = None,
+                   compile: Union[bool, str] = False,
                    cuda_graphs: bool = False, winograd: bool = False):
         """Switch the speed options on; returns ``self``."""
         if autocast is not None and autocast not in AUTOCAST_DTYPES:
@@ -52,7 +55,8 @@ class Accelerable:
             self.memory_format = torch.channels_last
         self.autocast_dtype = AUTOCAST_DTYPES.get(autocast)
         if compile or cuda_graphs:
-            self.compile(dynamic=False,
+            backend = compile if isinstance(compile, str) else 'inductor'
+            self.compile(dynamic=False, backend=backend,
                          mode='reduce-overhead' if cuda_graphs else None)
         return self
 
