@@ -192,8 +192,10 @@ def check(values: dict, golden: dict) -> None:
     """Equal up to the rounding of another CPU: labels exactly; uint8
     images within one level on at most 0.5% of the pixels (a value next to
     a level boundary may truncate the other way); samples, losses and
-    weights to 1e-5; metrics, which take square roots of near-zero
-    eigenvalues, to 1e-4."""
+    weights to 1e-5 (multistep samples, whose rounding compounds over the
+    sampler's steps, also 1e-5 absolute: seen 6.7e-6 on an AMD EPYC
+    against this file's Xeon); metrics, which take square roots of
+    near-zero eigenvalues, to 1e-4."""
     for key, value in values.items():
         expected = golden[key]
         assert value.shape == expected.shape, key
@@ -204,7 +206,8 @@ def check(values: dict, golden: dict) -> None:
             np.testing.assert_array_equal(value, expected, err_msg=key)
         else:
             tol = 1e-4 if key.startswith('metric_') else 1e-5
-            np.testing.assert_allclose(value, expected, rtol=tol, atol=1e-6,
+            atol = 1e-5 if key.startswith('sample_') else 1e-6
+            np.testing.assert_allclose(value, expected, rtol=tol, atol=atol,
                                        err_msg=key)
 
 

@@ -26,6 +26,12 @@ OFFICIAL_EMA_DECAYS = (0.999, 0.9999, 0.9999432189950708)
 TRAIN_ACCELERATIONS = {'channels_last', 'compile'}
 
 
+def network_dtype(network: torch.nn.Module) -> torch.dtype:
+    """The dtype a network's torso computes in (``use_fp16``: float16);
+    float32 for networks that do not say (e.g. a diffusers UNet)."""
+    return getattr(network, 'dtype', torch.float32)
+
+
 def _checked_acceleration(options: Optional[dict]) -> dict:
     options = dict(options or {})
     unknown = set(options) - TRAIN_ACCELERATIONS
@@ -74,7 +80,7 @@ class AveragedTrainer(ConsistencyModel):
                  train_acceleration: Optional[dict] = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.train_acceleration = _checked_acceleration(train_acceleration)
-        if self.unet.dtype != torch.float32:  # use_fp16: official training
+        if network_dtype(self.unet) != torch.float32:  # use_fp16 training
             _keep_master_weights(self.unet)
         if init_from:
             load_unet_into(self.unet, init_from)
@@ -144,7 +150,7 @@ class AveragedTrainer(ConsistencyModel):
         ``MixedPrecisionOptimWrapper`` skips the step instead (and the
         averages hook leaves the averages)."""
         device = loss.device.type
-        if self.unet.dtype == torch.float16 or (
+        if network_dtype(self.unet) == torch.float16 or (
                 torch.is_autocast_enabled(device)
                 and torch.get_autocast_dtype(device) == torch.float16):
             return
