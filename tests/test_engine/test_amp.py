@@ -114,11 +114,11 @@ def _sum(network):
     return sum(float(p.double().sum()) for p in network.parameters())
 
 
-def test_fp16_overflow_is_skipped_without_touching_any_network(tmp_path):
-    cfg = Config.fromfile(CONFIG)
-    cfg.optim_wrapper.update(type='MixedPrecisionOptimWrapper', dtype='fp16')
+def train_with_planted_overflow(cfg, work_dir):
+    """Four iterations of ``cfg``, an overflow planted at the third; the
+    runner, the planting hook and the loss scale after each iteration."""
     cfg.train_cfg.max_iters = 4
-    cfg.work_dir = str(tmp_path)
+    cfg.work_dir = str(work_dir)
     runner = Runner.from_cfg(cfg)
     plant = PlantOverflow(at=2)
     runner.register_hook(plant)
@@ -130,6 +130,13 @@ def test_fp16_overflow_is_skipped_without_touching_any_network(tmp_path):
     assert plant.skipped is True
     assert plant.sums['after'] == plant.sums['before']  # nothing moved
     assert plant.sums['next'] != plant.sums['after']  # training goes on
+    return runner, scale
+
+
+def test_fp16_overflow_is_skipped_without_touching_any_network(tmp_path):
+    cfg = Config.fromfile(CONFIG)
+    cfg.optim_wrapper.update(type='MixedPrecisionOptimWrapper', dtype='fp16')
+    _, scale = train_with_planted_overflow(cfg, tmp_path)
     assert scale[2] == scale[1] / 2  # the loss scale backed off once
 
 
@@ -174,19 +181,7 @@ def test_official_fp16_scale_schedule_and_overflow(tmp_path):
     cfg = Config.fromfile(CONFIG)
     cfg.model.unet.use_fp16 = True
     cfg.optim_wrapper.type = 'OfficialFP16OptimWrapper'
-    cfg.train_cfg.max_iters = 4
-    cfg.work_dir = str(tmp_path)
-    runner = Runner.from_cfg(cfg)
-    plant = PlantOverflow(at=2)
-    runner.register_hook(plant)
-    scale = []
-    runner.register_hook(type('Scale', (Hook, ), dict(
-        priority='LOWEST', after_train_iter=lambda self, r, *a, **k:
-        scale.append(r.optim_wrapper.scaler.get_scale())))())
-    runner.train()
-    assert plant.skipped is True
-    assert plant.sums['after'] == plant.sums['before']
-    assert plant.sums['next'] != plant.sums['after']
+    runner, scale = train_with_planted_overflow(cfg, tmp_path)
     # lg_loss_scale: 20, + 0.001 per step, - 1 on the overflow.
     expected = [2**20.001, 2**20.002, 2**19.002, 2**19.003]
     assert scale == pytest.approx(expected, rel=1e-6)
