@@ -7,7 +7,7 @@ from mmengine.dataset import BaseDataset
 
 from mmcm.registry import DATASETS
 
-from .records import PerProcessHandle, RawRecord, SkipCountingMixin
+from .records import RawRecord, SkipCountingMixin
 
 
 # realpath -> (pid, environment): LMDB forbids opening the same files
@@ -70,14 +70,14 @@ class LSUNLMDBDataset(SkipCountingMixin, BaseDataset):
                  **kwargs):
         self.label = label
         self._init_skip_counter()
-        self._env = PerProcessHandle(self._open)
         super().__init__(data_root=data_root, **kwargs)
 
-    def _open(self):
+    def _env(self):
+        """This process's environment (:func:`open_lmdb` keeps one)."""
         return open_lmdb(self.data_root)
 
     def load_data_list(self) -> List[dict]:
-        with self._env.get().begin(write=False) as txn:
+        with self._env().begin(write=False) as txn:
             keys = list(txn.cursor().iternext(keys=True, values=False))
         if not keys:
             raise ValueError(f'LMDB database {self.data_root!r} is empty')
@@ -85,7 +85,7 @@ class LSUNLMDBDataset(SkipCountingMixin, BaseDataset):
         return [dict(img_key=key.decode(), **extra) for key in keys]
 
     def read_bytes(self, key: str) -> bytes:
-        with self._env.get().begin(write=False) as txn:
+        with self._env().begin(write=False) as txn:
             data = txn.get(key.encode())
         if data is None:
             raise KeyError(f'{key!r} is not in {self.data_root!r}')
