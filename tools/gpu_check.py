@@ -165,7 +165,8 @@ def dist_row(size, device, out) -> dict:
         probe.bind(('127.0.0.1', 0))
         port = str(probe.getsockname()[1])
     env = dict(os.environ, PYTHON=sys.executable, PORT=port,
-               PYTHONPATH=ROOT)
+               PYTHONPATH=os.pathsep.join(  # keep carried wheels' folder
+                   [ROOT] + [p for p in [os.environ.get('PYTHONPATH')] if p]))
     start = time.time()
     run = subprocess.run(
         ['bash', osp.join(ROOT, 'tools', 'dist_train.sh'), DIGITS, '1',

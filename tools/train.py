@@ -5,9 +5,11 @@ Example:
 cm-ct_adm-unet_1xb32-1k_digits-16x16.py --work-dir work_dirs/digits
 """
 import argparse
+import logging
 import os.path as osp
 
 from mmengine.config import Config
+from mmengine.logging import print_log
 
 from mmcm.utils import setup_cpu_distributed
 from mmcm.utils.cli import (add_runner_arguments, parse_runner_arguments,
@@ -30,8 +32,9 @@ def parse_args(argv=None):
     parser.add_argument('--amp', nargs='?', const='auto',
                         choices=['auto', 'bf16', 'fp16', 'official-fp16'],
                         help='mixed precision: bf16, or fp16 with dynamic '
-                        'loss scaling (auto: bf16 where supported), on '
-                        'CUDA or the CPU; official-fp16: the official '
+                        'loss scaling, on CUDA or the CPU (auto: bf16 '
+                        'where the device has bf16 units, else fp16 on a '
+                        'GPU, float32 on a CPU); official-fp16: the official '
                         'use_fp16 training (float16 torso, float32 master '
                         'weights, its loss-scale schedule)')
     parser.add_argument('--strategy', choices=['ddp', 'fsdp'], default='ddp',
@@ -61,8 +64,13 @@ def build_config(args) -> Config:
         cfg.optim_wrapper.type = 'OfficialFP16OptimWrapper'
     elif args.amp:
         dtype = default_amp_dtype() if args.amp == 'auto' else args.amp
-        cfg.optim_wrapper.update(type='MixedPrecisionOptimWrapper',
-                                 dtype=dtype)
+        if dtype is None:
+            print_log('--amp: this CPU computes neither bf16 nor fp16 '
+                      'faster than float32 (no AVX-512 or AMX); training '
+                      'in float32', logger='current', level=logging.WARNING)
+        else:
+            cfg.optim_wrapper.update(type='MixedPrecisionOptimWrapper',
+                                     dtype=dtype)
     if args.compile or args.channels_last:
         cfg.model.train_acceleration = dict(
             cfg.model.get('train_acceleration') or {},

@@ -189,9 +189,9 @@ class ConsistencyModel(BaseModel):
         """Generation entry point of the mmengine interface.
 
         ``mode='tensor'`` returns samples in [-1, 1]; ``mode='predict'``
-        returns mmagic ``DataSample``s with ``fake_img`` in [0, 255] (and
-        ``gt_label`` for conditional models). ``inputs`` is a dict that
-        names what to draw, in one of two ways, with ``labels``,
+        returns data samples (:func:`new_data_sample`) with ``fake_img`` in
+        [0, 255] (and ``gt_label`` for conditional models). ``inputs`` is a
+        dict that names what to draw, in one of two ways, with ``labels``,
         ``progress`` and any sampling option beside it:
 
         - ``sample_index`` (and ``num_samples``), as the items of
@@ -239,17 +239,34 @@ class ConsistencyModel(BaseModel):
     def _pack_data_samples(self, images: torch.Tensor,
                            labels: Optional[torch.Tensor],
                            indices: Optional[List[int]] = None) -> list:
-        from mmagic.structures import DataSample
         pixels = to_pixels(images).cpu()
         samples = []
         for i, image in enumerate(pixels):
-            sample = DataSample(fake_img=image)
-            if labels is not None:
-                sample.set_gt_label(labels[i].cpu())
+            sample = new_data_sample(
+                image, None if labels is None else labels[i].cpu())
             if indices is not None:
                 sample.set_metainfo(dict(sample_index=indices[i]))
             samples.append(sample)
         return samples
+
+
+def new_data_sample(image: torch.Tensor, label: Optional[torch.Tensor]):
+    """A generated image as mmagic's ``DataSample`` (``fake_img`` and a
+    ``gt_label`` holding ``LabelData(label=...)``); where mmagic is not
+    installed (a bare GPU machine), mmengine's data element of the same
+    layout, which the metrics and the visualiser read alike."""
+    try:
+        from mmagic.structures import DataSample
+    except ImportError:
+        from mmengine.structures import BaseDataElement, LabelData
+        sample = BaseDataElement(fake_img=image)
+        if label is not None:
+            sample.gt_label = LabelData(label=label.reshape(-1).long())
+        return sample
+    sample = DataSample(fake_img=image)
+    if label is not None:
+        sample.set_gt_label(label)
+    return sample
 
 
 __all__ = ['ConsistencyModel', 'DEFAULT_SAMPLING_CFG']

@@ -187,3 +187,32 @@ def test_official_fp16_scale_schedule_and_overflow(tmp_path):
     assert scale == pytest.approx(expected, rel=1e-6)
     assert runner.model.ema.networks[0].input_blocks[0][0].weight.dtype == (
         torch.float32)
+
+
+@pytest.mark.parametrize('cuda, cuda_bf16, cpu_bf16, expected', [
+    (True, True, False, 'bf16'), (True, False, False, 'fp16'),
+    (False, False, True, 'bf16'), (False, False, False, None)])
+def test_amp_auto_picks_what_the_device_computes(monkeypatch, cuda,
+                                                 cuda_bf16, cpu_bf16,
+                                                 expected):
+    from mmcm.engine import amp
+    from tools.train import build_config, parse_args
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: cuda)
+    monkeypatch.setattr(torch.cuda, 'is_bf16_supported', lambda: cuda_bf16)
+    monkeypatch.setattr(amp, 'cpu_computes',
+                        lambda dtype: cpu_bf16 and dtype == 'bf16')
+    assert amp.default_amp_dtype() == expected
+    wrapper = build_config(parse_args([CONFIG, '--amp'])).optim_wrapper
+    if expected is None:  # float32: the config's own wrapper
+        assert wrapper.get('type', 'OptimWrapper') == 'OptimWrapper'
+    else:
+        assert (wrapper.type, wrapper.dtype) == (
+            'MixedPrecisionOptimWrapper', expected)
+
+
+def test_cpu_computes_nothing_reduced_on_an_avx2_cpu():
+    from mmcm.engine.amp import cpu_computes
+    if torch.backends.cpu.get_cpu_capability() in ('DEFAULT', 'AVX2'):
+        assert not cpu_computes('bf16') and not cpu_computes('fp16')
+    with pytest.raises(KeyError):
+        cpu_computes('fp8')

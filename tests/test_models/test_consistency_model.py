@@ -1,3 +1,5 @@
+import sys
+
 import pytest
 import torch
 
@@ -72,6 +74,24 @@ def test_predict_mode_returns_mmagic_data_samples(model):
     assert samples[0].fake_img.shape == (3, 32, 32)
     assert 0 <= samples[0].fake_img.min() <= samples[0].fake_img.max() <= 255
     assert samples[1].gt_label.label.tolist() == [6]
+
+
+def test_predict_mode_without_mmagic_has_the_same_layout(model,
+                                                         monkeypatch):
+    from mmcm.evaluation.base import fake_image
+    from mmcm.evaluation.small_data import _label_of
+    inputs = dict(num_batches=2, labels=[4, 6], sampler='onestep')
+    monkeypatch.setitem(sys.modules, 'mmagic.structures', None)
+    bare = model(dict(inputs), mode='predict')
+    assert type(bare[0]).__module__.startswith('mmengine')
+    assert [_label_of(s.to_dict()) for s in bare] == [4, 6]
+    monkeypatch.undo()
+    pytest.importorskip('mmagic.structures')
+    full = model(dict(inputs), mode='predict')
+    for a, b in zip(bare, full):
+        assert a.to_dict().keys() == b.to_dict().keys()
+        assert torch.equal(fake_image(a.to_dict()), fake_image(b.to_dict()))
+        assert torch.equal(a.gt_label.label, b.gt_label.label)
 
 
 @pytest.mark.parametrize('generator', ['determ', 'determ-indiv'])
