@@ -103,6 +103,9 @@ class ExponentialScales(_GrowingScales):
     ``N(k) = min(s0 2^floor(k / K'), s1) + 1`` with
     ``K' = floor(K / (log2 floor(s1 / s0) + 1))``: the number of intervals
     doubles from ``s0`` every ``K'`` iterations until it reaches ``s1``.
+    The logarithm is not rounded, so ``s1`` is reached for any ratio
+    (``s0 = 10, s1 = 150, K = 100``: ``K' = 20``, ``N = 151`` from
+    ``k = 80``).
 
     Args:
         start_scales: ``s0`` (improved CT: 10).
@@ -118,8 +121,9 @@ class ExponentialScales(_GrowingScales):
         self.start_scales = int(start_scales)
         self.end_scales = int(end_scales)
         self.total_steps = int(total_steps)
-        doublings = int(np.log2(end_scales // start_scales)) + 1
-        self.steps_per_doubling = max(self.total_steps // doublings, 1)
+        self.steps_per_doubling = max(
+            int(self.total_steps / (np.log2(end_scales // start_scales) + 1)),
+            1)
 
     def __call__(self, step: int) -> int:
         doublings = step // self.steps_per_doubling

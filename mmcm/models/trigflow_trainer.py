@@ -1,4 +1,5 @@
 """Training in TrigFlow: sCT, sCD (Lu & Song 2024) and TrigFlow diffusion."""
+import math
 from typing import Dict, List, Optional
 
 import torch
@@ -13,19 +14,55 @@ from .unets.blocks import timestep_embedding
 
 class LogVarianceHead(nn.Module):
     """The learned log-variance ``u(t)`` of the adaptive weighting: one
-    linear layer on a sinusoidal embedding of ``time_scale * t`` (starts at
-    ``u = 0``, i.e. unit weights)."""
+    linear layer, initialised to zero (``u = 0``, unit weights), on an
+    embedding of the network's noise input ``c_noise = time_scale * t``.
 
-    def __init__(self, dim: int = 128, time_scale: float = 1.0):
+    Args:
+        dim: Embedding channels.
+        time_scale: ``c_noise / t``, as the preconditioner's.
+        embedding: ``'fourier'``, EDM2's random Fourier features
+            ``sqrt(2) cos(2 pi (f c_noise + p))`` with ``f ~ N(0, 1)``,
+            ``p ~ U(0, 1)`` (Karras et al. 2024, ``MPFourier``; the sCM
+            paper's networks are EDM2's), fixed by ``seed``; or
+            ``'sinusoidal'``, ADM's transformer embedding, whose
+            frequencies are all below one per unit of ``c_noise``: the
+            head then follows the loss scale over ``t`` only coarsely.
+        seed: Seed of the Fourier frequencies and phases.
+    """
+
+    EMBEDDINGS = ('fourier', 'sinusoidal')
+
+    def __init__(self, dim: int = 128, time_scale: float = 1.0,
+                 embedding: str = 'fourier', seed: int = 0):
         super().__init__()
+        if embedding not in self.EMBEDDINGS:
+            raise ValueError(f'embedding must be one of {self.EMBEDDINGS}, '
+                             f'got {embedding!r}')
         self.dim, self.time_scale = dim, time_scale
+        self.embedding = embedding
+        if embedding == 'fourier':
+            generator = torch.Generator().manual_seed(seed)
+            self.register_buffer('frequencies',
+                                 torch.randn(dim, generator=generator))
+            self.register_buffer('phases',
+                                 torch.rand(dim, generator=generator))
         self.linear = nn.Linear(dim, 1)
         nn.init.zeros_(self.linear.weight)
         nn.init.zeros_(self.linear.bias)
 
+    def embed(self, t: torch.Tensor) -> torch.Tensor:
+        """The features of ``c_noise = time_scale * t``, float32."""
+        c_noise = self.time_scale * t.float()
+        if self.embedding == 'sinusoidal':
+            return timestep_embedding(c_noise, self.dim)
+        angle = 2 * math.pi * (c_noise[:, None] * self.frequencies +
+                               self.phases)
+        return math.sqrt(2) * torch.cos(angle)
+
     def forward(self, t: torch.Tensor) -> torch.Tensor:
-        embedding = timestep_embedding(self.time_scale * t, self.dim)
-        return self.linear(embedding)[:, 0]
+        # A loss weighting: float32 under mixed precision too.
+        with torch.autocast(t.device.type, enabled=False):
+            return self.linear(self.embed(t))[:, 0]
 
 
 @MODELS.register_module()
@@ -40,12 +77,16 @@ class TrigFlowTrainer(FrozenTeacherMixin, AveragedTrainer):
             init_student=True)``, a TrigFlow diffusion network (trained with
             ``TrigFlowObjective``); ``unet`` defaults to the student's.
         adaptive_weighting: Learn the log-variance weighting ``u(t)``.
+        log_variance_embedding: The embedding of ``t`` in the
+            :class:`LogVarianceHead` (``'fourier'``, the paper's, default;
+            or ``'sinusoidal'``).
         **kwargs: :class:`AveragedTrainer` arguments; the preconditioner is
             :class:`TrigFlowPreconditioner`.
     """
 
     TRAINING_ARGS = AveragedTrainer.TRAINING_ARGS + (
-        'objective', 'teacher', 'adaptive_weighting')
+        'objective', 'teacher', 'adaptive_weighting',
+        'log_variance_embedding')
 
     @classmethod
     def sampling_cfg_of(cls, model_cfg: dict) -> dict:
@@ -55,7 +96,8 @@ class TrigFlowTrainer(FrozenTeacherMixin, AveragedTrainer):
 
     def __init__(self, *args, objective: Optional[dict] = None,
                  teacher: Optional[dict] = None,
-                 adaptive_weighting: bool = True, **kwargs):
+                 adaptive_weighting: bool = True,
+                 log_variance_embedding: str = 'fourier', **kwargs):
         kwargs.setdefault('preconditioner',
                           dict(type='TrigFlowPreconditioner'))
         super().__init__(*args, **kwargs)
@@ -64,8 +106,8 @@ class TrigFlowTrainer(FrozenTeacherMixin, AveragedTrainer):
                              'TrigFlowPreconditioner')
         self.objective = self.build_objective(objective, 'SCMObjective')
         self.log_variance = LogVarianceHead(
-            time_scale=self.preconditioner.time_scale) \
-            if adaptive_weighting else None
+            time_scale=self.preconditioner.time_scale,
+            embedding=log_variance_embedding) if adaptive_weighting else None
         self._setup_teacher(teacher)
         self.accelerate_training()
 

@@ -93,6 +93,16 @@ def test_exponential_scales_by_hand():
         ExponentialScales(20, 10, 100)
 
 
+def test_exponential_scales_reach_a_ratio_that_is_not_a_power_of_two():
+    # s0 = 10, s1 = 150: log2(15) + 1 = 4.907, K' = floor(100 / 4.907) = 20;
+    # 10 2^4 = 160 is capped at 150 from k = 80 (a floored log2 gave K' = 25
+    # and N = 81 at k = 99).
+    scales = ExponentialScales(10, 150, 100)
+    assert scales.steps_per_doubling == 20
+    got = [scales(k) for k in (0, 19, 20, 40, 60, 79, 80, 99)]
+    assert got == [11, 11, 21, 41, 81, 81, 151, 151]
+
+
 def test_ict_digits_config_trains_a_few_steps():
     cfg = Config.fromfile(ICT_DIGITS)
     cfg.model.unet.update(num_res_blocks=1, channel_mult=(1, 2))

@@ -8,13 +8,14 @@ from mmengine.logging import MessageHub
 from mmengine.optim import build_optim_wrapper
 
 from mmcm.apis import init_model
-from mmcm.models import TrigFlowPreconditioner
-from mmcm.models.objectives import (TrigFlowObjective, consistency_tangent,
-                                    normalize_tangent)
-from mmcm.models.objectives.scm import (adaptive_weighting,
+from mmcm.models import LogVarianceHead, TrigFlowPreconditioner
+from mmcm.models.objectives import (SCMObjective, TrigFlowObjective,
+                                    consistency_tangent, normalize_tangent)
+from mmcm.models.objectives.scm import (adaptive_weighting, prior_weight,
                                         sample_trigflow_time,
                                         trigflow_sample)
 from mmcm.registry import MODELS
+from mmcm.utils.functional import append_dims
 
 from ..conftest import REPO
 
@@ -123,6 +124,73 @@ def test_normalize_tangent_and_adaptive_weighting_by_hand():
     torch.testing.assert_close(adaptive_weighting(mse, u),
                                torch.tensor([2.0, 1.0 + math.log(2.0)]))
     assert torch.equal(adaptive_weighting(mse, None), mse)
+
+
+def test_sct_loss_is_the_weighted_tangent_and_its_gradient_follows_it():
+    """``F^-`` is the detached prediction: the loss is ``w(t) ||g||^2 / D``
+    and its gradient ``-2 w(t) g . dF / D`` (Lu & Song 2024, Algorithm 1)."""
+    unet = random_unet()
+
+    def network(x, t):
+        return unet(x, t.double())
+
+    x0 = torch.randn(3, 3, 8, 8, dtype=torch.float64)
+    for prior in (False, True):
+        objective = SCMObjective(warmup_steps=0, prior_weighting=prior)
+        torch.manual_seed(3)
+        loss = objective(network, x0)
+        unet.zero_grad()
+        loss.sum().backward()
+        grads = [p.grad.clone() for p in unet.parameters()]
+        torch.manual_seed(3)
+        t = sample_trigflow_time(3, -1.0, 1.4, 0.5, 'cpu')
+        x_t, _, dxdt = trigflow_sample(x0, t, 0.5)
+        _, g = consistency_tangent(network, x_t, t, dxdt, 0.5)
+        g = normalize_tangent(g, 0.1)
+        weight = prior_weight(t, 0.5) if prior else torch.ones_like(t)
+        torch.testing.assert_close(
+            loss, weight.double() * g.pow(2).mean((1, 2, 3)))
+        unet.zero_grad()
+        surrogate = -2 * append_dims(weight, 4) * g / g[0].numel()
+        (network(x_t / 0.5, t) * surrogate).sum().backward()
+        for got, want in zip(grads, unet.parameters()):
+            torch.testing.assert_close(got, want.grad)
+
+
+def test_prior_weight_is_one_over_sigma():
+    t = torch.tensor([math.atan(0.004), math.atan(2.0), math.atan(160.0)])
+    torch.testing.assert_close(prior_weight(t, 0.5),
+                               torch.tensor([1 / 0.002, 1.0, 1 / 80]))
+
+
+def fitted_log_variance_gap(embedding: str, steps: int = 200) -> float:
+    """Nats between the head's best fit and the optimum ``u = log L(t)``
+    of ``E[e^-u L(t) + u]``, for a loss scale ``L(t)`` like sCT's under the
+    prior weighting: ``1 / sigma`` times a smooth bump."""
+    torch.manual_seed(0)
+    head = LogVarianceHead(embedding=embedding)
+    optimizer = torch.optim.Adam(head.parameters(), lr=0.05)
+    t = sample_trigflow_time(2048, -1.0, 1.4, 0.5, 'cpu')
+    scale = prior_weight(t, 0.5) * torch.exp(0.5 * torch.sin(4 * t))
+    for _ in range(steps):
+        u = head(t)
+        loss = (torch.exp(-u) * scale + u).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    with torch.no_grad():
+        u = head(t)
+        fitted = (torch.exp(-u) * scale + u).mean()
+    return (fitted - (1 + scale.log()).mean()).item()
+
+
+def test_fourier_log_variance_head_follows_the_loss_scale():
+    fourier = fitted_log_variance_gap('fourier')
+    sinusoidal = fitted_log_variance_gap('sinusoidal')
+    assert fourier < 0.015, fourier
+    assert sinusoidal > 3 * fourier, (fourier, sinusoidal)
+    with pytest.raises(ValueError, match='embedding'):
+        LogVarianceHead(embedding='learned')
 
 
 def test_trigflow_objective_of_a_zero_network():
@@ -251,7 +319,9 @@ def test_scd_with_an_exact_teacher_learns_the_one_step_map():
     points, sigma_data = (-0.6, 0.4), 0.5
     net = PointNet()
     optimizer = torch.optim.Adam(net.parameters(), 1e-3)
-    objective = SCMObjective(p_mean=-0.5, warmup_steps=200)
+    # Unit weights: the prior 1 / sigma needs the adaptive head beside it.
+    objective = SCMObjective(p_mean=-0.5, warmup_steps=200,
+                             prior_weighting=False)
     teacher = PointMassTeacher(points, sigma_data)
     for step in range(1000):
         x0 = torch.where(torch.rand(128, 1, 1, 1) < 0.5, *points)

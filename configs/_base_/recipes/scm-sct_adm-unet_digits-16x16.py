@@ -11,7 +11,11 @@ _base_ = [
     '../methods/trigflow.py'
 ]
 
+# The digits keep ADM's sinusoidal embedding in the log-variance head and
+# no prior weighting: README's digits study compares both choices.
 model = _base_.trigflow.copy()
 model.merge(dict(
-    objective=dict(_base_.scm_objective, _delete_=True, warmup_steps=100),
+    objective=dict(_base_.scm_objective, _delete_=True, warmup_steps=100,
+                   prior_weighting=False),
+    log_variance_embedding='sinusoidal',
     ema_decays=(0.99, )))

@@ -38,6 +38,15 @@ def trigflow_sample(x_start: torch.Tensor, t: torch.Tensor,
     return cos * x_start + sin * z, z, cos * z - sin * x_start
 
 
+def teacher_velocity(teacher: TrigNetwork, x_t: torch.Tensor,
+                     t: torch.Tensor, sigma_data: float) -> torch.Tensor:
+    """sCD's PF-ODE velocity ``dx_t/dt = sigma_d F_teacher(x_t / sigma_d,
+    t)``, in float32 with autocast off: it enters ``g`` beside the float32
+    ``F^-``, where bf16 rounding would be as large as the signal."""
+    with torch.no_grad(), torch.autocast(x_t.device.type, enabled=False):
+        return sigma_data * teacher(x_t / sigma_data, t).float()
+
+
 def consistency_tangent(network: TrigNetwork, x_t: torch.Tensor,
                         t: torch.Tensor, dxdt: torch.Tensor,
                         sigma_data: float, warmup: float = 1.0):
@@ -70,6 +79,12 @@ def normalize_tangent(g: torch.Tensor, c: float = 0.1) -> torch.Tensor:
     return g / append_dims(norm + c, g.ndim)
 
 
+def prior_weight(t: torch.Tensor, sigma_data: float) -> torch.Tensor:
+    """sCM's prior weighting ``w(t) = 1 / (sigma_d tan(t))`` (Lu & Song
+    2024, Section 4.2), i.e. ``1 / sigma`` of the EDM noise level."""
+    return 1 / (sigma_data * torch.tan(t))
+
+
 def adaptive_weighting(mean_squared: torch.Tensor,
                        log_variance: Optional[torch.Tensor]) -> torch.Tensor:
     """``e^{-u(t)} ||.||^2 / D + u(t)`` with a learned ``u`` (EDM2-style
@@ -84,10 +99,15 @@ class SCMObjective:
     """Per-sample continuous-time consistency loss: sCT, or sCD with a
     TrigFlow teacher.
 
-    ``|| F_theta - F^- - g ||^2 / D`` whose gradient is that of the
-    continuous-time consistency objective (Lu & Song 2024, Eq. 8), with
-    tangent normalisation and warm-up, and optionally the learned adaptive
-    weighting.
+    ``w(t) || F_theta - F^- - g ||^2 / D`` whose gradient is that of the
+    continuous-time consistency objective (Lu & Song 2024, Eq. 8 and
+    Algorithm 1), with tangent normalisation and warm-up, the prior
+    weighting ``w(t) = 1 / (sigma_d tan t)`` (optional) and the learned
+    adaptive weighting (optional). ``F^-`` is the detached value of the
+    same forward pass that carries the gradient, so ``F_theta - F^-`` is
+    exactly zero under mixed precision too (a second, float32 evaluation
+    would leave the bf16 rounding in the loss, as large as ``g`` itself
+    at ImageNet size); ``g`` comes from the float32 JVP.
 
     Args:
         p_mean, p_std: Lognormal of ``sigma = sigma_d tan(t)`` (sCM: -1.0,
@@ -96,16 +116,20 @@ class SCMObjective:
             (sCM: 10k); 0 disables the warm-up.
         tangent_norm_c: ``c`` of the tangent normalisation; ``None``
             disables it.
+        prior_weighting: Multiply by ``1 / (sigma_d tan t)`` (the paper's;
+            default).
         sigma_data: Data standard deviation.
     """
 
     def __init__(self, p_mean: float = -1.0, p_std: float = 1.4,
                  warmup_steps: int = 10000,
                  tangent_norm_c: Optional[float] = 0.1,
+                 prior_weighting: bool = True,
                  sigma_data: float = 0.5):
         self.p_mean, self.p_std = p_mean, p_std
         self.warmup_steps = warmup_steps
         self.tangent_norm_c = tangent_norm_c
+        self.prior_weighting = prior_weighting
         self.sigma_data = sigma_data
 
     def warmup(self, step: int) -> float:
@@ -122,16 +146,17 @@ class SCMObjective:
                                  self.sigma_data, x_start.device)
         x_t, _, dxdt = trigflow_sample(x_start, t, self.sigma_data)
         if teacher is not None:
-            with torch.no_grad():
-                dxdt = self.sigma_data * teacher(x_t / self.sigma_data, t)
+            dxdt = teacher_velocity(teacher, x_t, t, self.sigma_data)
         dropout_state = rng_state(x_start.device)
-        f_minus, g = consistency_tangent(network, x_t, t, dxdt,
-                                         self.sigma_data, self.warmup(step))
+        _, g = consistency_tangent(network, x_t, t, dxdt, self.sigma_data,
+                                   self.warmup(step))
         if self.tangent_norm_c is not None:
             g = normalize_tangent(g, self.tangent_norm_c)
         set_rng_state(dropout_state)
         prediction = network(x_t / self.sigma_data, t)
-        mse = mean_flat((prediction - f_minus - g)**2)
+        mse = mean_flat((prediction - prediction.detach() - g)**2)
+        if self.prior_weighting:
+            mse = mse * prior_weight(t, self.sigma_data)
         return adaptive_weighting(
             mse, None if log_variance is None else log_variance(t))
 
@@ -167,5 +192,5 @@ class TrigFlowObjective:
 __all__ = [
     'SCMObjective', 'TrigFlowObjective', 'consistency_tangent',
     'normalize_tangent', 'sample_trigflow_time', 'trigflow_sample',
-    'adaptive_weighting'
+    'adaptive_weighting', 'prior_weight', 'teacher_velocity'
 ]
