@@ -51,8 +51,9 @@ class LogVarianceHead(nn.Module):
         nn.init.zeros_(self.linear.bias)
 
     def embed(self, t: torch.Tensor) -> torch.Tensor:
-        """The features of ``c_noise = time_scale * t``, float32."""
-        c_noise = self.time_scale * t.float()
+        """The features of ``c_noise = time_scale * t``, float32 at least."""
+        c_noise = self.time_scale * t.to(
+            torch.promote_types(t.dtype, torch.float32))
         if self.embedding == 'sinusoidal':
             return timestep_embedding(c_noise, self.dim)
         angle = 2 * math.pi * (c_noise[:, None] * self.frequencies +

@@ -44,7 +44,9 @@ def teacher_velocity(teacher: TrigNetwork, x_t: torch.Tensor,
     t)``, in float32 with autocast off: it enters ``g`` beside the float32
     ``F^-``, where bf16 rounding would be as large as the signal."""
     with torch.no_grad(), torch.autocast(x_t.device.type, enabled=False):
-        return sigma_data * teacher(x_t / sigma_data, t).float()
+        velocity = teacher(x_t / sigma_data, t)
+    dtype = torch.promote_types(velocity.dtype, torch.float32)
+    return sigma_data * velocity.to(dtype)
 
 
 def consistency_tangent(network: TrigNetwork, x_t: torch.Tensor,
