@@ -1,9 +1,10 @@
-"""Continuous-time CD/CT: the limit of the discrete loss's gradient."""
+"""Continuous-time CD/CT: the limits of the discrete losses."""
 import pytest
 import torch
 from mmengine import Config
 
-from mmcm.models.objectives import karras_time_derivative
+from mmcm.models.objectives import (ContinuousConsistencyObjective,
+                                    karras_time_derivative)
 from mmcm.models.sampling import karras_sigma
 from mmcm.registry import MODELS
 
@@ -21,10 +22,10 @@ def test_karras_time_derivative_by_finite_differences():
     torch.testing.assert_close(karras_time_derivative(u, 0.002, 80.0), fd)
 
 
-def double_model(teacher=False, time_weight='one'):
+def double_model(teacher=False, time_weight='one', variant='stopgrad-l2sq'):
     cfg = Config.fromfile(CONTINUOUS_CT)
     cfg.model.unet.update(num_res_blocks=1, channel_mult=(1, 2))
-    cfg.model.objective.time_weight = time_weight
+    cfg.model.objective.update(time_weight=time_weight, variant=variant)
     if teacher:
         cfg.model.teacher = dict()
     torch.manual_seed(0)
@@ -89,11 +90,73 @@ def test_gradient_is_the_limit_of_the_discrete_loss(teacher, time_weight):
     assert grad_c.norm() / grad_d.norm() == pytest.approx(1.0, rel=1e-3)
 
 
-def test_continuous_ct_recipe_trains_a_few_steps():
+@pytest.mark.parametrize('teacher', [False, True], ids=['ct', 'cd'])
+def test_l2_through_jvp_is_the_limit_of_the_discrete_l2_loss(teacher):
+    """OpenAI's variant: ``||f(x_{s+h}, s+h) - f(x_{s-h}, s-h)||_2 / 2h``
+    of the online network, gradient through both evaluations (no target,
+    no stop-gradient), on the ADM UNet: reverse mode through its JVP."""
+    model = double_model(teacher, variant='l2-through-jvp')
+    labels = torch.tensor([1, 7])
+    torch.manual_seed(1)
+    x0 = torch.rand(2, 1, 16, 16, dtype=torch.float64) * 2 - 1
+    z = torch.randn_like(x0)
+    u = torch.tensor([0.35, 0.6], dtype=torch.float64)
+
+    def online(x, s):
+        return model.denoise(x, s, labels, network=model.unet)
+
+    def unused(x, s):
+        raise AssertionError('the target network is not used')
+
+    teacher_fn = model._teacher_denoiser(labels) if teacher else None
+    continuous = model.objective(online, unused, x0, 0, 0.002, 80.0,
+                                 teacher=teacher_fn, noise=z, u=u)
+    grad_c = flat_grad(continuous.sum(), model)
+    h = 1e-6
+    sigma = karras_sigma(u, 2, 0.002, 80.0)
+    x_t = x0 + z * sigma[:, None, None, None]
+    with torch.no_grad():
+        d = z if teacher_fn is None else (
+            x_t - teacher_fn(x_t, sigma)) / sigma[:, None, None, None]
+    ends = [online(x_t + side * h * d, sigma + side * h)
+            for side in (1, -1)]
+    discrete = (ends[0] - ends[1]).flatten(1).norm(dim=1) / (2 * h)
+    grad_d = flat_grad(discrete.sum(), model)
+    torch.testing.assert_close(continuous, discrete.detach(), rtol=1e-6,
+                               atol=0)
+    torch.testing.assert_close(grad_c, grad_d, rtol=1e-5,
+                               atol=1e-6 * grad_d.abs().max().item())
+
+
+def test_stopgrad_residual_is_the_tangent_term_under_autocast():
+    """``f^-`` is the prediction's own value: under bf16 autocast the
+    online forward and the float32 JVP primal differ by rounding as large
+    as ``df/dt``, which must not enter the loss."""
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(6, 6)
+
+    def online(x, s):
+        return 0.5 * x + layer(x) * s[:, None] / (1 + s[:, None])
+
+    x0, z = torch.randn(4, 6), torch.randn(4, 6)
+    u = torch.tensor([0.1, 0.4, 0.7, 0.95])
+    objective = ContinuousConsistencyObjective()
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        loss = objective(online, online, x0, 0, 0.002, 80.0, noise=z, u=u)
+    sigma = karras_sigma(u, 2, 0.002, 80.0)
+    _, dfdt = torch.func.jvp(online, (x0 + z * sigma[:, None], sigma),
+                             (z, torch.ones_like(sigma)))
+    torch.testing.assert_close(loss, dfdt.detach().pow(2).mean(1),
+                               rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize('variant', ['stopgrad-l2sq', 'l2-through-jvp'])
+def test_continuous_ct_recipe_trains_a_few_steps(variant):
     from mmengine.logging import MessageHub
     from mmengine.optim import build_optim_wrapper
     cfg = Config.fromfile(CONTINUOUS_CT)
     cfg.model.unet.update(num_res_blocks=1, channel_mult=(1, 2))
+    cfg.model.objective.variant = variant
     torch.manual_seed(0)
     model = MODELS.build(cfg.model).train()
     wrapper = build_optim_wrapper(model, dict(
@@ -118,7 +181,10 @@ def test_continuous_ct_recipe_trains_a_few_steps():
         assert torch.equal(target, online)
 
 
-def test_unknown_time_weight_is_refused():
+def test_unknown_time_weight_or_variant_is_refused():
     with pytest.raises(ValueError, match='time_weight'):
         MODELS.build(dict(type='ContinuousConsistencyObjective',
                           time_weight='snr'))
+    with pytest.raises(ValueError, match='variant'):
+        MODELS.build(dict(type='ContinuousConsistencyObjective',
+                          variant='l1'))

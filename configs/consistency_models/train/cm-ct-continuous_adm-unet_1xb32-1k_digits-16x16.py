@@ -1,5 +1,6 @@
 # Continuous-time consistency training (Song et al. 2023, N -> infinity,
-# squared l2 metric) on the digits, at the budget of the other digits
+# the stop-gradient squared-l2 pseudo-loss, variant='stopgrad-l2sq') on the
+# digits, at the budget of the other digits
 # recipes:
 #   python tools/train.py \
 #       configs/consistency_models/train/cm-ct-continuous_adm-unet_1xb32-1k_digits-16x16.py
@@ -17,6 +18,6 @@ _base_ = [
 model = dict(
     objective=dict(
         _delete_=True, type='ContinuousConsistencyObjective',
-        weighting='uniform'),
+        weighting='uniform', variant='stopgrad-l2sq'),
     curriculum=dict(
         scales=dict(_delete_=True, type='FixedScales', scales=12)))

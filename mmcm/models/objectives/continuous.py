@@ -1,23 +1,52 @@
 """Continuous-time CD and CT of Song et al. (2023), the limit N -> infinity.
 
-With ``t = tau(u)`` the Karras map of ``u ~ U(0, 1)``, the discrete loss
-``|| f(x_{tau(u)}) - f^-(x_{tau(u + du)}) ||^2`` behaves like ``du`` times
-a loss whose gradient is ``2 |tau'(u)| grad f^T df^-/dt`` (Song et al.
-2023, Appendix B.2, Theorems 5 and 6, for the squared l2 metric), the
-derivative taken along the PF-ODE: the teacher's (CD) or the one-sample
-estimate ``dx/dt = (x_t - x_0) / t = z`` (CT).
+Every sample draws ``u ~ U(0, 1)``, the noise level ``sigma = tau(u) =
+(smax^(1/rho) + u (smin^(1/rho) - smax^(1/rho)))^rho`` (uniform in
+``sigma^(1/rho)``, as OpenAI's ``jcm/losses.py`` of
+``consistency_models_cifar10``) and ``x_t = x_0 + sigma z``. The PF-ODE
+direction is the teacher's ``dx/dsigma = (x_t - D(x_t, sigma)) / sigma``
+(CD) or the one-sample estimate ``(x_t - x_0) / sigma = z`` (CT), and
+``df/dsigma = d_x f . dx/dsigma + d_sigma f`` is one ``torch.func.jvp``
+with tangents ``(dx/dsigma, 1)`` (jcm: tangents ``(t score, -1)``, the same
+derivative negated). The JVP runs in float32 with autocast off and
+attention through SDPA's math backend, the one with forward-mode AD.
 
-That limit weights each sample by ``|tau'(u)|`` (about 0.05 at sigma_min
-and 437 at sigma_max with rho = 7: nearly all the weight on sigma > 10).
-OpenAI's continuous-time code (``jcm/losses.py`` of
-``consistency_models_cifar10``) samples ``u`` the same way but weights
-every sample by one, i.e. takes the limit per unit of noise level; that
-is the default here (``time_weight='one'``), the exact limit in ``u`` is
-``time_weight='karras'``.
+Two losses (``variant``), per sample, ``lambda = get_weighting(sigma)``
+and ``w`` the time weight (``time_weight='one'``: 1, jcm's
+``weightings = ones``; ``'karras'``: ``|tau'(u)|``, the limit per unit of
+``u``, which puts nearly all the weight on ``sigma > 10``):
+
+``'stopgrad-l2sq'``
+    The pseudo-loss of the squared l2 metric (mean over the ``D`` elements)
+    with a stop-gradient target: ``lambda || f_theta - stopgrad(f_theta - w
+    df^-/dsigma) ||^2 / D``, ``f^-`` the target network. Its value is
+    ``lambda w^2 ||df^-/dsigma||^2 / D``, its gradient ``2 lambda w
+    (df^-/dsigma)^T grad f_theta / D``: the limit of the gradient of the
+    discrete squared-l2 loss over the step (Theorems 5 and 6). The only
+    variant linear in the ODE direction, hence unbiased for CT's one-sample
+    estimate. OpenAI's ``stopgrad=True, loss_norm='l2'`` (their
+    continuous-time CT recipes and the stop-gradient CD ones) differentiates
+    ``sum(stopgrad(df/dsigma) f_theta)``: the same gradient times ``D / 2``,
+    its value no loss at all.
+``'l2-through-jvp'``
+    As OpenAI's code with ``stopgrad=False, loss_norm='l2'`` (the default of
+    ``configs/cifar10_ve_continuous.py``, their continuous-time CD l2 run):
+    ``lambda w || df_theta/dsigma ||_2``, the l2 norm (square root of the
+    sum over all ``D`` elements, no mean) of the online network's own
+    derivative, the gradient flowing back through the JVP (reverse over
+    forward mode). No target network, no stop-gradient: the limit of the
+    discrete loss ``||f_theta(x_sigma) - f_theta(x_{sigma - ds})||_2 / ds``.
+
+The trainer averages over the batch, as jcm's ``sum(losses * mask) /
+sum(mask)``. Dropout: the JVP is one forward, so primal and tangent share
+its mask (jcm passes one ``rng`` to its one ``jax.jvp``); the
+stop-gradient variant replays the RNG state so that the online forward
+draws the target's mask.
 """
 from typing import Callable, Optional
 
 import torch
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from mmcm.registry import MODELS
 from mmcm.utils.functional import (append_dims, jvp_without_grad, mean_flat,
@@ -45,34 +74,63 @@ def ode_derivative_along(target: Denoiser, x_t: torch.Tensor,
                             (dxdt, torch.ones_like(sigma)))
 
 
+def ode_derivative_with_grad(online: Denoiser, x_t: torch.Tensor,
+                             sigma: torch.Tensor, dxdt: torch.Tensor):
+    """``df/dt`` along ``dx/dt`` by ``torch.func.jvp``, differentiable in
+    the network's parameters (reverse mode through the JVP); float32 with
+    autocast off, attention through SDPA's math backend."""
+    with sdpa_kernel(SDPBackend.MATH), torch.autocast(x_t.device.type,
+                                                      enabled=False):
+        _, derivative = torch.func.jvp(online, (x_t, sigma),
+                                       (dxdt, torch.ones_like(sigma)))
+    return derivative
+
+
+def teacher_direction(teacher: Denoiser, x_t: torch.Tensor,
+                      sigma: torch.Tensor) -> torch.Tensor:
+    """CD's PF-ODE direction ``(x_t - D(x_t, sigma)) / sigma``, in float32
+    with autocast off like the JVP it feeds."""
+    with torch.no_grad(), torch.autocast(x_t.device.type, enabled=False):
+        return (x_t - teacher(x_t, sigma)) / append_dims(sigma, x_t.ndim)
+
+
 TIME_WEIGHTS = ('one', 'karras')
+VARIANTS = ('stopgrad-l2sq', 'l2-through-jvp')
 
 
 @MODELS.register_module()
 class ContinuousConsistencyObjective:
-    """Per-sample continuous-time CD/CT loss with the squared l2 metric.
+    """Per-sample continuous-time CD/CT loss (see the module docstring).
 
-    ``lambda(t) || f_theta(x_t, t) - stopgrad(f^- - w df^-/dt) ||^2 / D``:
-    at ``f_theta = f^-`` its gradient is ``2 lambda w grad f^T df^-/dt /
-    D``, the gradient of the continuous-time objective (its value measures
-    how fast ``f^-`` changes along the ODE). Called like
-    :class:`ConsistencyObjective` (``num_scales`` is unused).
+    Called like :class:`ConsistencyObjective` (``num_scales`` is unused;
+    ``teacher`` makes it CD).
 
     Args:
         weighting: Name of ``lambda`` (see ``get_weighting``).
-        time_weight: ``w``: ``'one'`` (OpenAI's continuous-time code) or
-            ``'karras'``, ``|tau'(u)|`` (the limit of the discrete loss per
-            unit of ``u``); see the module docstring.
+        time_weight: ``w``: ``'one'`` (jcm's) or ``'karras'``,
+            ``|tau'(u)|`` (the limit of the discrete loss per unit of
+            ``u``).
+        variant: ``'stopgrad-l2sq'`` (default): the stop-gradient
+            pseudo-loss of the squared l2 metric, the limit of the discrete
+            squared-l2 loss's gradient, valid for CT and CD, on the target
+            network. ``'l2-through-jvp'``: as OpenAI's code with its
+            continuous-time config (``stopgrad=False, loss_norm='l2'``),
+            the l2 norm of the online network's ``df/dsigma`` with the
+            gradient through the JVP; the target network is unused.
         sigma_data: Data standard deviation for the weighting.
     """
 
     def __init__(self, weighting: str = 'uniform', time_weight: str = 'one',
-                 sigma_data: float = 0.5):
+                 variant: str = 'stopgrad-l2sq', sigma_data: float = 0.5):
         if time_weight not in TIME_WEIGHTS:
             raise ValueError(f'time_weight must be one of {TIME_WEIGHTS}, '
                              f'got {time_weight!r}')
+        if variant not in VARIANTS:
+            raise ValueError(f'variant must be one of {VARIANTS}, '
+                             f'got {variant!r}')
         self.weighting = weighting
         self.time_weight = time_weight
+        self.variant = variant
         self.sigma_data = sigma_data
 
     def __call__(self, online: Denoiser, target: Denoiser, x_start,
@@ -83,23 +141,28 @@ class ContinuousConsistencyObjective:
         if noise is None:
             noise = torch.randn_like(x_start)
         if u is None:
-            u = torch.rand(x_start.shape[0], device=x_start.device)
+            u = torch.rand(x_start.shape[0], device=x_start.device,
+                           dtype=x_start.dtype)
         sigma = karras_sigma(u, 2, sigma_min, sigma_max, rho)
         x_t = x_start + noise * append_dims(sigma, x_start.ndim)
         if teacher is None:
             dxdt = noise  # (x_t - x_0) / t, the one-sample estimate (CT)
         else:
-            with torch.no_grad():
-                dxdt = (x_t - teacher(x_t, sigma)) / append_dims(
-                    sigma, x_start.ndim)
-        dropout_state = rng_state(x_start.device)
-        f_minus, dfdt = ode_derivative_along(target, x_t, sigma, dxdt)
+            dxdt = teacher_direction(teacher, x_t, sigma)
         step = torch.ones_like(u)
         if self.time_weight == 'karras':
             step = karras_time_derivative(u, sigma_min, sigma_max, rho)
+        weights = get_weighting(self.weighting, sigma, self.sigma_data)
+        if self.variant == 'l2-through-jvp':
+            dfdt = ode_derivative_with_grad(online, x_t, sigma, dxdt)
+            return dfdt.flatten(1).norm(dim=1) * step * weights
+        dropout_state = rng_state(x_start.device)
+        _, dfdt = ode_derivative_along(target, x_t, sigma, dxdt)
         set_rng_state(dropout_state)
         prediction = online(x_t, sigma)
-        goal = f_minus - append_dims(step, x_start.ndim) * dfdt
-        squared = (prediction - goal)**2
-        weights = get_weighting(self.weighting, sigma, self.sigma_data)
-        return mean_flat(squared) * weights
+        # f^- is the prediction's own value, not the JVP's float32 primal:
+        # under autocast the two differ by rounding as large as w df^-/dt,
+        # here the residual is w df^-/dt exactly (``p - p.detach()`` is 0).
+        residual = (prediction - prediction.detach()) + append_dims(
+            step, x_start.ndim) * dfdt
+        return mean_flat(residual**2) * weights
