@@ -86,15 +86,15 @@ def test_tuning_starts_from_the_diffusion_model_and_trains(tmp_path):
 TRAIN = 'configs/consistency_models/train'
 
 
-@pytest.mark.parametrize('name, batch, iters, stage_iters, weighting', [
+@pytest.mark.parametrize('name, batch, iters, stage_iters, weighting, q', [
     ('ect_adm-unet_1xb32-1k_digits-16x16.py', 32, 1000, 250,
-     'inverse-gap'),
+     'inverse-gap', 2),
     ('ect_adm-unet_8xb16-100k_imagenet-64x64.py', 16, 100000, 25000,
-     'karras'),
+     'karras', 4),
     ('ect_adm-unet_8xb16-200k_cifar10-32x32.py', 16, 200000, 25000,
-     'inverse-gap'),
+     'inverse-gap', 2),
 ])
-def test_ect_recipes(name, batch, iters, stage_iters, weighting):
+def test_ect_recipes(name, batch, iters, stage_iters, weighting, q):
     from mmengine import Config
 
     from ..conftest import REPO
@@ -109,6 +109,6 @@ def test_ect_recipes(name, batch, iters, stage_iters, weighting):
     assert model.objective.weighting == weighting
     # N = q^a, a one more per stage
     assert [model.curriculum(k * stage_iters)[1] for k in range(4)] == [
-        2, 4, 8, 16]
+        q**(k + 1) for k in range(4)]
     stages = iters // stage_iters
-    assert model.curriculum(iters - 1) == (0.0, 2**stages)
+    assert model.curriculum(iters - 1) == (0.0, q**stages)

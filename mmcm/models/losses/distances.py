@@ -26,12 +26,15 @@ def resize_bilinear(x: torch.Tensor, size: int) -> torch.Tensor:
 
 
 def check_pair(x: torch.Tensor, y: torch.Tensor):
-    """Refuse pairs that would silently broadcast; return them in float32
-    (a distance is computed in float32, under mixed precision too)."""
+    """Refuse pairs that would silently broadcast; return them in float32 at
+    least (a distance is computed in float32 under mixed precision too, and
+    in float64 for float64 inputs)."""
     if x.shape != y.shape:
         raise ValueError(f'a distance compares tensors of one shape, got '
                          f'{tuple(x.shape)} and {tuple(y.shape)}')
-    return x.float(), y.float()
+    dtype = torch.promote_types(torch.promote_types(x.dtype, y.dtype),
+                                torch.float32)
+    return x.to(dtype), y.to(dtype)
 
 
 @MODELS.register_module()
