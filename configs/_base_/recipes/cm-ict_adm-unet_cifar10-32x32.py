@@ -2,7 +2,7 @@
 # paper's scale: dropout 0.3, pseudo-Huber c = 0.03, lognormal pairs
 # (P_mean -1.1, P_std 2.0), weighting 1 / (sigma_{n+1} - sigma_n), N
 # doubling from 10 to 1280, no target EMA, evaluation EMA 0.99993. (ADM UNet
-# in place of NCSN++.) With recipes/cifar10-32x32.py for the data, Adam and
+# in place of NCSN++.) With recipes/cifar10-32x32.py for the data, RAdam and
 # the 400k iterations.
 #
 # The network is models/cm_adm-unet_cifar10-32x32.py's, written out on the
