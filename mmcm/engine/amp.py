@@ -8,8 +8,10 @@ weights and the optimizer state (the optimizer steps float32 master
 weights), the preconditioning and the loss with its weighting (the
 denoisers' outputs are promoted to float32 by the skip connection, and
 every distance is computed in float32), the JVP tangents of the
-continuous-time objectives (computed with autocast off), and the EMA and
-target updates (after the step, outside autocast).
+continuous-time objectives and the teacher velocities they follow (computed
+with autocast off; their ``F^-`` is the detached prediction itself, so no
+bf16 rounding enters ``F_theta - F^-``), the log-variance weighting, and the
+EMA and target updates (after the step, outside autocast).
 
 fp16 scales the loss dynamically (``torch.amp.GradScaler``); a step whose
 gradients overflow is skipped, and ``ConsistencyAveragesHook`` then leaves
