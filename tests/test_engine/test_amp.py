@@ -71,11 +71,17 @@ def losses_of(trainer, dtype, steps=2):
 
 @pytest.mark.parametrize('name', RECIPES)
 def test_bf16_steps_follow_fp32(name):
-    fp32 = losses_of(build_recipe(name), 'fp32')
-    bf16 = losses_of(build_recipe(name), 'bf16')
+    fp32_trainer, bf16_trainer = build_recipe(name), build_recipe(name)
+    fp32 = losses_of(fp32_trainer, 'fp32')
+    bf16 = losses_of(bf16_trainer, 'bf16')
     # bf16 keeps 8 bits of mantissa; measured: within 0.4% on every trainer.
     assert bf16 == pytest.approx(fp32, rel=0.01, abs=1e-4), (fp32, bf16)
-    assert bf16 != fp32  # the networks did run in bf16
+    # The networks did run in bf16: their gradients, and so the weights,
+    # differ. (sCM's loss value is w ||g||^2 / D with g from the float32
+    # JVP: it need not differ.)
+    assert _sum(bf16_trainer.unet) != _sum(fp32_trainer.unet)
+    if not name.startswith('scm-'):
+        assert bf16 != fp32
 
 
 class PlantOverflow(Hook):
