@@ -1,5 +1,6 @@
 """Shared fixtures: the tiny config and official-format random checkpoints."""
 import os.path as osp
+import socket
 
 import pytest
 import torch
@@ -8,6 +9,16 @@ from mmengine import Config
 from mmcm.apis import random_unet_state_dict, register_all_modules
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def free_port() -> str:
+    """A TCP port nobody listens on now: each launch gets its own, so no
+    run meets the rendezvous of one before it."""
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return str(probe.getsockname()[1])
+
+
 TINY_CONFIG = osp.join(REPO, 'configs', 'consistency_models', 'tiny',
                        'cm_adm-unet_2step_tiny-32x32.py')
 TINY_EDM_CONFIG = osp.join(REPO, 'configs', 'consistency_models', 'tiny',

@@ -3,7 +3,6 @@ import glob
 import json
 import os
 import os.path as osp
-import socket
 import subprocess
 import sys
 
@@ -12,18 +11,10 @@ import torch
 
 from mmcm.engine import PREEMPTED_EXIT_CODE
 from mmcm.utils.checkpoint import load_checkpoint_file
-from ..conftest import REPO
+from ..conftest import REPO, free_port
 from .recorder import read_records
 
 CONFIG = osp.join(REPO, 'tests', 'test_engine', 'tiny_digits_ct.py')
-
-
-def free_port() -> str:
-    """A TCP port nobody listens on now: each launch gets its own, so no
-    run meets the rendezvous of one before it."""
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        return str(probe.getsockname()[1])
 
 
 def train(work_dir, *options, gpus=None):

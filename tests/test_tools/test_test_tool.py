@@ -11,7 +11,7 @@ import pytest
 
 from mmcm.apis import evaluate_model, init_model, ternary_search
 from mmcm.evaluation import FrechetInceptionDistance, save_statistics
-from ..conftest import REPO
+from ..conftest import REPO, free_port
 
 CONFIG = osp.join(REPO, 'configs', 'consistency_models', 'digits',
                   'cm-ct_adm-unet_1step_digits-16x16.py')
@@ -63,7 +63,7 @@ def test_one_command_gives_the_fid_of_the_checkpoint(single_run, reference):
 def test_two_processes_give_the_same_fid(tmp_path, single_run, reference):
     out = str(tmp_path / 'metrics.json')
     env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1',
-               PYTHON=sys.executable, PORT='29623')
+               PYTHON=sys.executable, PORT=free_port())
     run = subprocess.run(
         ['bash', osp.join(REPO, 'tools', 'dist_test.sh'), CONFIG,
          CHECKPOINT, '2', '--num-samples', str(NUM), '--batch-size', '2',
