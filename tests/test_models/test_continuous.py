@@ -47,6 +47,24 @@ def flat_grad(loss, model):
     return torch.cat([g.flatten() for g in grads])
 
 
+LABELS = torch.tensor([1, 7])
+
+
+def limit_inputs(model, teacher: bool):
+    """Two float64 digits, their noise and ``u``, the online denoiser and
+    (CD) the teacher's, for the limit tests."""
+    torch.manual_seed(1)
+    x0 = torch.rand(2, 1, 16, 16, dtype=torch.float64) * 2 - 1
+    z = torch.randn_like(x0)
+    u = torch.tensor([0.35, 0.6], dtype=torch.float64)
+
+    def online(x, s):
+        return model.denoise(x, s, LABELS, network=model.unet)
+
+    teacher_fn = model._teacher_denoiser(LABELS) if teacher else None
+    return x0, z, u, online, teacher_fn
+
+
 @pytest.mark.parametrize('time_weight', ['one', 'karras'])
 @pytest.mark.parametrize('teacher', [False, True], ids=['ct', 'cd'])
 def test_gradient_is_the_limit_of_the_discrete_loss(teacher, time_weight):
@@ -54,19 +72,11 @@ def test_gradient_is_the_limit_of_the_discrete_loss(teacher, time_weight):
     over ``du``; ``'one'`` (OpenAI's): of the pair ``sigma, sigma - ds``
     over ``ds``, i.e. every sample weighted alike in the noise level."""
     model = double_model(teacher, time_weight)
-    labels = torch.tensor([1, 7])
-    torch.manual_seed(1)
-    x0 = torch.rand(2, 1, 16, 16, dtype=torch.float64) * 2 - 1
-    z = torch.randn_like(x0)
-    u = torch.tensor([0.35, 0.6], dtype=torch.float64)
-
-    def online(x, s):
-        return model.denoise(x, s, labels, network=model.unet)
+    x0, z, u, online, teacher_fn = limit_inputs(model, teacher)
 
     def target(x, s):
-        return model.denoise(x, s, labels, network=model.target_unet)
+        return model.denoise(x, s, LABELS, network=model.target_unet)
 
-    teacher_fn = model._teacher_denoiser(labels) if teacher else None
     continuous = model.objective(online, target, x0, 0, 0.002, 80.0,
                                  teacher=teacher_fn, noise=z, u=u)
     grad_c = flat_grad(continuous.sum(), model)
@@ -96,19 +106,11 @@ def test_l2_through_jvp_is_the_limit_of_the_discrete_l2_loss(teacher):
     of the online network, gradient through both evaluations (no target,
     no stop-gradient), on the ADM UNet: reverse mode through its JVP."""
     model = double_model(teacher, variant='l2-through-jvp')
-    labels = torch.tensor([1, 7])
-    torch.manual_seed(1)
-    x0 = torch.rand(2, 1, 16, 16, dtype=torch.float64) * 2 - 1
-    z = torch.randn_like(x0)
-    u = torch.tensor([0.35, 0.6], dtype=torch.float64)
-
-    def online(x, s):
-        return model.denoise(x, s, labels, network=model.unet)
+    x0, z, u, online, teacher_fn = limit_inputs(model, teacher)
 
     def unused(x, s):
         raise AssertionError('the target network is not used')
 
-    teacher_fn = model._teacher_denoiser(labels) if teacher else None
     continuous = model.objective(online, unused, x0, 0, 0.002, 80.0,
                                  teacher=teacher_fn, noise=z, u=u)
     grad_c = flat_grad(continuous.sum(), model)

@@ -10,9 +10,6 @@ parameter, for CT (``dsm_target=True``) and CD, with ``loss_norm='l2'`` and
 ``stopgrad`` off and on. Here the same network goes through mmcm's
 preconditioners and :class:`ContinuousConsistencyObjective`.
 """
-import functools
-import json
-from pathlib import Path
 
 import pytest
 import torch
@@ -23,21 +20,13 @@ from mmcm.models.preconditioning import (ConsistencyPreconditioner,
                                          EDMPreconditioner)
 from mmcm.models.sampling import karras_sigma
 
-from ..conftest import REPO
+from .parity import as_tensor, load_fixture
 
-FIXTURE = Path(REPO) / 'tests' / 'data' / 'parity' / 'continuous_jcm.json'
 RTOL, ATOL = 1e-10, 1e-13
 
 
-@functools.lru_cache()
 def fixture() -> dict:
-    return json.loads(FIXTURE.read_text())
-
-
-def as_tensor(values, shape=None) -> torch.Tensor:
-    """Recorded float64 values (flat, row-major), reshaped."""
-    tensor = torch.tensor(values, dtype=torch.float64)
-    return tensor if shape is None else tensor.reshape(shape)
+    return load_fixture('continuous_jcm.json')
 
 
 def parameters(recorded: dict) -> dict:

@@ -9,8 +9,6 @@ Here the shipped CIFAR-10 and ImageNet-64 ECT recipes build
 :class:`~mmcm.models.objectives.ECTObjective` and the stage curriculum, and
 replay the same draws through the same network.
 """
-import functools
-import json
 from pathlib import Path
 
 import pytest
@@ -23,8 +21,8 @@ from mmcm.models.objectives import ect_lower_time
 from mmcm.registry import CURRICULA, MODELS
 
 from ..conftest import REPO
+from .parity import as_tensor, load_fixture
 
-PARITY = Path(REPO) / 'tests' / 'data' / 'parity'
 TRAIN = Path(REPO) / 'configs' / 'consistency_models' / 'train'
 RECIPES = {
     'ect_main.json': 'ect_adm-unet_8xb16-200k_cifar10-32x32.py',
@@ -35,18 +33,6 @@ RECIPES = {
 WEIGHTINGS = {'ect_main.json': 'inverse-gap', 'ect_imgnet.json': 'karras'}
 CASES = [(name, index) for name in RECIPES for index in range(3)]
 RTOL = 1e-10
-
-
-@functools.lru_cache()
-def fixture(name: str) -> dict:
-    """The recorded reference run."""
-    return json.loads((PARITY / name).read_text())
-
-
-def as_tensor(values, shape=None) -> torch.Tensor:
-    """Recorded float64 values, reshaped."""
-    tensor = torch.tensor(values, dtype=torch.float64)
-    return tensor if shape is None else tensor.reshape(shape)
 
 
 class TinyDenoiser(nn.Module):
@@ -115,7 +101,7 @@ def stage_iterations(record: dict) -> int:
 
 @pytest.mark.parametrize('name', sorted(RECIPES))
 def test_recipe_has_the_reference_settings(name):
-    record = fixture(name)
+    record = load_fixture(name)
     reference = record['loss_kwargs']
     objective, curriculum = recipe(name)
     assert (objective.p_mean, objective.p_std) == (reference['P_mean'],
@@ -136,7 +122,7 @@ def test_stage_schedule_matches_the_reference(name, index):
     reference's tick 0 is a single iteration, so its stages start one
     iteration after ``stage * stage_iters``; here the new stage starts at
     ``stage * stage_iters``, one iteration earlier."""
-    record = fixture(name)
+    record = load_fixture(name)
     case = record['cases'][index]
     _, curriculum = recipe(name)
     q, stage = record['loss_kwargs']['q'], case['stage']
@@ -148,7 +134,7 @@ def test_stage_schedule_matches_the_reference(name, index):
 
 @pytest.mark.parametrize('name, index', CASES)
 def test_losses_and_gradients_match_the_reference(name, index):
-    record = fixture(name)
+    record = load_fixture(name)
     case = record['cases'][index]
     objective, curriculum = recipe(name)
     _, num_scales = curriculum(case['first_iteration'])

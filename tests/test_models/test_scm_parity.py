@@ -25,11 +25,7 @@ and three loss options of FastGen's:
 mmcm replays FastGen's draws: ``sample_trigflow_time`` returns the recorded
 ``t = atan(sigma / sigma_d)`` and ``torch.randn_like`` the recorded noise.
 """
-import functools
-import inspect
-import json
 import math
-from pathlib import Path
 
 import pytest
 import torch
@@ -39,21 +35,14 @@ from mmcm.models.objectives import SCMObjective
 from mmcm.models.objectives import scm as scm_module
 from mmcm.utils.functional import trigflow_time
 
-from ..conftest import REPO
+from .parity import as_tensor, load_fixture
 
-FIXTURE = Path(REPO) / 'tests' / 'data' / 'parity' / 'scm_fastgen.json'
 TOL = dict(rtol=1e-10, atol=1e-10)
 
 
-@functools.lru_cache()
 def fixture() -> dict:
     """The recorded FastGen run."""
-    return json.loads(FIXTURE.read_text())
-
-
-def as_tensor(values, shape=None) -> torch.Tensor:
-    tensor = torch.tensor(values, dtype=torch.float64)
-    return tensor if shape is None else tensor.reshape(shape)
+    return load_fixture('scm_fastgen.json')
 
 
 class TinyTrigNet(nn.Module):
@@ -107,11 +96,6 @@ def run_mmcm(case: dict, monkeypatch, prior: bool, weighted: bool = True):
     """mmcm's per-sample loss on the recorded draws, and the modules."""
     data = fixture()
     shape = data['shape']
-    if prior and 'prior_weighting' not in inspect.signature(
-            SCMObjective).parameters:
-        pytest.skip('SCMObjective has no prior_weighting option')
-    extra = ({} if 'prior_weighting' not in inspect.signature(
-        SCMObjective).parameters else dict(prior_weighting=prior))
     student = load(TinyTrigNet(), 'student')
     head = load(TinyLogVar(), 'logvar')
     teacher = (load(TinyTrigNet(), 'teacher') if case['method'] == 'scd'
@@ -146,7 +130,7 @@ def run_mmcm(case: dict, monkeypatch, prior: bool, weighted: bool = True):
         p_mean=data['p_mean'], p_std=data['p_std'],
         warmup_steps=data['tangent_warmup_steps'],
         tangent_norm_c=data['tangent_warmup_const'],
-        sigma_data=data['sigma_data'], **extra)
+        sigma_data=data['sigma_data'], prior_weighting=prior)
     assert objective.warmup(case['iteration']) == case['r']
     x0 = as_tensor(data['x0'], shape)
     loss = objective(student, x0, step=case['iteration'], teacher=teacher,
