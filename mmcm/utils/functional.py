@@ -43,15 +43,21 @@ def set_rng_state(state: tuple) -> None:
         torch.cuda.set_rng_state(cuda, device)
 
 
-def jvp_without_grad(fn: Callable, primals: tuple, tangents: tuple):
-    """``(fn(*primals), d fn . tangents)`` by ``torch.func.jvp``, detached
-    and without building a graph; attention runs through SDPA's math
-    backend, the one that supports forward-mode AD. Autocast is off: the
-    tangents are float32 under mixed precision too."""
+def float32_jvp(fn: Callable, primals: tuple, tangents: tuple):
+    """``(fn(*primals), d fn . tangents)`` by ``torch.func.jvp``, with
+    autocast off (the tangents are float32 under mixed precision too) and
+    attention through SDPA's math backend, the one that supports
+    forward-mode AD. Under grad mode both outputs are differentiable in
+    ``fn``'s parameters (reverse over forward mode)."""
     device = primals[0].device.type
-    with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), torch.autocast(
-            device, enabled=False):
-        output, derivative = torch.func.jvp(fn, primals, tangents)
+    with sdpa_kernel(SDPBackend.MATH), torch.autocast(device, enabled=False):
+        return torch.func.jvp(fn, primals, tangents)
+
+
+def jvp_without_grad(fn: Callable, primals: tuple, tangents: tuple):
+    """:func:`float32_jvp`, detached and without building a graph."""
+    with torch.no_grad():
+        output, derivative = float32_jvp(fn, primals, tangents)
     return output.detach(), derivative.detach()
 
 

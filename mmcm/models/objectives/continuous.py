@@ -46,10 +46,10 @@ draws the target's mask.
 from typing import Callable, Optional
 
 import torch
-from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from mmcm.registry import MODELS
-from mmcm.utils.functional import (append_dims, jvp_without_grad, mean_flat,
+from mmcm.utils.functional import (append_dims, float32_jvp,
+                                   jvp_without_grad, mean_flat,
                                    rng_state, set_rng_state)
 from ..losses import get_weighting
 from ..sampling import karras_sigma
@@ -76,13 +76,10 @@ def ode_derivative_along(target: Denoiser, x_t: torch.Tensor,
 
 def ode_derivative_with_grad(online: Denoiser, x_t: torch.Tensor,
                              sigma: torch.Tensor, dxdt: torch.Tensor):
-    """``df/dt`` along ``dx/dt`` by ``torch.func.jvp``, differentiable in
-    the network's parameters (reverse mode through the JVP); float32 with
-    autocast off, attention through SDPA's math backend."""
-    with sdpa_kernel(SDPBackend.MATH), torch.autocast(x_t.device.type,
-                                                      enabled=False):
-        _, derivative = torch.func.jvp(online, (x_t, sigma),
-                                       (dxdt, torch.ones_like(sigma)))
+    """``df/dt`` along ``dx/dt`` (:func:`float32_jvp`), differentiable in
+    the network's parameters (reverse mode through the JVP)."""
+    _, derivative = float32_jvp(online, (x_t, sigma),
+                                (dxdt, torch.ones_like(sigma)))
     return derivative
 
 
