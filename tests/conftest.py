@@ -38,7 +38,7 @@ def tiny_config() -> str:
 
 @pytest.fixture(scope='session')
 def tiny_state_dict() -> dict:
-    return random_unet_state_dict(Config.fromfile(TINY_CONFIG).model.unet,
+    return random_unet_state_dict(Config.fromfile(TINY_CONFIG).model.network,
                                   seed=0)
 
 

@@ -1,5 +1,5 @@
 """Every config builds; the zoo matches the official launch script; the
-configs compose in at most three levels and say each thing once."""
+configs use the current model layout and say each thing once."""
 import ast
 import glob
 import os.path as osp
@@ -52,11 +52,13 @@ def test_config_builds_on_meta_device(path):
         assert sampling['ts'][-1] == sampling['steps'] - 1
     name = osp.basename(path)
     if name.startswith('edm_'):
-        assert type(model.preconditioner).__name__ == 'EDMPreconditioner'
+        assert type(model.parameterisation).__name__ == \
+            'EDMParameterisation'
         assert sampling['sampler'] == 'heun'
     else:
-        assert type(model.preconditioner).__name__ == \
-            'ConsistencyPreconditioner'
+        assert type(model.parameterisation).__name__ == \
+            'ConsistencyParameterisation'
+    assert model.training_block is None  # zoo configs sample only
     if name in OFFICIAL_TWO_STEP:
         assert (sampling['ts'], sampling['steps']) == OFFICIAL_TWO_STEP[name]
 
@@ -118,23 +120,24 @@ def test_training_configs_match_the_launch_script(name):
                                                weight_decay=0.0)
     assert cfg.train_cfg.max_iters == iters
     model = cfg.model
-    assert model.objective.distance == distance
-    assert tuple(model.ema_decays) == emas
+    training = model.training
+    assert training.objective.distance == distance
+    assert tuple(training.averages.ema_decays) == emas
     if teacher is None:
-        assert 'teacher' not in model
+        assert 'teacher' not in training
     else:
-        assert model.teacher.checkpoint.endswith(teacher)
-        assert model.teacher.dropout == 0.1
+        assert training.teacher.checkpoint.endswith(teacher)
+        assert training.teacher.dropout == 0.1
     hooks = [h['type'] for h in cfg.custom_hooks]
     assert hooks == ['ConsistencyAveragesHook', 'ResumeStateHook',
                      'SkippedImagesHook', 'PreemptionHook']
     # Build it without downloads: l2 instead of LPIPS, a random teacher.
-    model.objective.distance = 'l2'
+    training.objective.distance = 'l2'
     if teacher is not None:
-        model.teacher.checkpoint = None
+        training.teacher.checkpoint = None
     with torch.device('meta'):
         trainer = MODELS.build(model)
-    decay, scales = trainer.curriculum(0)
+    decay, scales = trainer.training_block.curriculum(0)
     assert (decay, scales) == (pytest.approx(mu0), n0)
     if 'lsun-cat' in name:
         assert cfg.train_dataloader.dataset.data_root == 'data/lsun_cat256'
@@ -146,12 +149,12 @@ def test_training_configs_match_the_launch_script(name):
 ])
 def test_edm_training_configs(name):
     cfg = Config.fromfile(osp.join(TRAIN_DIR, name))
-    assert cfg.model.unet.dropout == 0.1
-    assert cfg.model.objective == dict(type='EDMObjective', p_mean=-1.2,
-                                       p_std=1.2, weighting='karras')
+    assert cfg.model.network.dropout == 0.1
+    assert cfg.model.training.objective == dict(
+        type='EDMObjective', p_mean=-1.2, p_std=1.2, weighting='karras')
     with torch.device('meta'):
         trainer = MODELS.build(cfg.model)
-    assert type(trainer.preconditioner).__name__ == 'EDMPreconditioner'
+    assert type(trainer.parameterisation).__name__ == 'EDMParameterisation'
 
 
 def test_new_dataset_example_from_the_train_readme(tmp_path):
@@ -169,12 +172,13 @@ def test_new_dataset_example_from_the_train_readme(tmp_path):
     assert cfg.train_dataloader.dataset.data_root == 'data/faces64'
     assert cfg.train_dataloader.dataset.class_cond is False
     assert cfg.train_dataloader.batch_size == 64
-    assert cfg.model.unet.num_classes is None
-    cfg.model.objective = dict(type='ConsistencyObjective', distance='l2')
+    assert cfg.model.network.num_classes is None
+    cfg.model.training.objective = dict(type='ConsistencyObjective',
+                                        distance='l2')
     with torch.device('meta'):
         trainer = MODELS.build(cfg.model)
-    assert trainer.curriculum(400000) == (pytest.approx(0.95**(2 / 150)),
-                                          151)
+    assert trainer.training_block.curriculum(400000) == (
+        pytest.approx(0.95**(2 / 150)), 151)
 
 
 @pytest.mark.parametrize('path', sorted(glob.glob(osp.join(
@@ -210,57 +214,59 @@ def test_ict_recipes(name):
     cfg = Config.fromfile(osp.join(TRAIN_DIR, name))
     assert cfg.train_dataloader.batch_size == batch
     assert cfg.train_cfg.max_iters == iters
-    assert cfg.model.unet.get('dropout', 0.0) == dropout
+    assert cfg.model.network.get('dropout', 0.0) == dropout
     with torch.device('meta'):
         trainer = MODELS.build(cfg.model)
-    objective = trainer.objective
+    block = trainer.training_block
+    joint = '-joint_' in name
+    assert (type(block.objective).__name__ == 'JointObjective') == joint
+    objective = block.objective.consistency if joint else block.objective
     assert type(objective.distance).__name__ == 'PseudoHuberDistance'
     assert objective.weighting == 'inverse-gap'
     sampler = objective.index_sampler
     assert (sampler.kind, sampler.p_mean, sampler.p_std) == ('lognormal',
                                                              -1.1, 2.0)
-    assert trainer.curriculum(0) == (0.0, 11)
-    assert trainer.curriculum(iters - 1) == (0.0, end_scales)
-    joint = '-joint_' in name
-    assert (type(trainer).__name__ == 'JointConsistencyTrainer') == joint
-    assert hasattr(trainer.unet, 'diffusion_out') == joint
+    assert block.curriculum(0) == (0.0, 11)
+    assert block.curriculum(iters - 1) == (0.0, end_scales)
+    assert hasattr(trainer.network, 'diffusion_out') == joint
     network = 'MLPMixer' if '_mlp-mixer_' in name else 'ADMUNet'
-    assert type(trainer.unet).__name__ == network
+    assert type(trainer.network).__name__ == network
 
 
-@pytest.mark.parametrize('name, trainer, objective', [
+@pytest.mark.parametrize('name, parameterisation, objective', [
     ('cm-ct-continuous_adm-unet_1xb32-1k_digits-16x16.py',
-     'ConsistencyTrainer', 'ContinuousConsistencyObjective'),
+     'ConsistencyParameterisation', 'ContinuousConsistencyObjective'),
     ('cm-cd-continuous_adm-unet_8xb256-600k_imagenet-64x64.py',
-     'ConsistencyTrainer', 'ContinuousConsistencyObjective'),
-    ('scm-sct_adm-unet_1xb32-1k_digits-16x16.py', 'TrigFlowTrainer',
-     'SCMObjective'),
-    ('scm-scd_adm-unet_1xb32-1k_digits-16x16.py', 'TrigFlowTrainer',
-     'SCMObjective'),
-    ('trigflow_adm-unet_1xb32-1k_digits-16x16.py', 'TrigFlowTrainer',
-     'TrigFlowObjective'),
-    ('trigflow_adm-unet_8xb256-600k_imagenet-64x64.py', 'TrigFlowTrainer',
-     'TrigFlowObjective'),
-    ('scm-scd_adm-unet_8xb256-400k_imagenet-64x64.py', 'TrigFlowTrainer',
-     'SCMObjective'),
-    ('scm-sct_adm-unet_8xb128-400k_cifar10-32x32.py', 'TrigFlowTrainer',
-     'SCMObjective'),
+     'ConsistencyParameterisation', 'ContinuousConsistencyObjective'),
+    ('scm-sct_adm-unet_1xb32-1k_digits-16x16.py',
+     'TrigFlowParameterisation', 'SCMObjective'),
+    ('scm-scd_adm-unet_1xb32-1k_digits-16x16.py',
+     'TrigFlowParameterisation', 'SCMObjective'),
+    ('trigflow_adm-unet_1xb32-1k_digits-16x16.py',
+     'TrigFlowParameterisation', 'TrigFlowObjective'),
+    ('trigflow_adm-unet_8xb256-600k_imagenet-64x64.py',
+     'TrigFlowParameterisation', 'TrigFlowObjective'),
+    ('scm-scd_adm-unet_8xb256-400k_imagenet-64x64.py',
+     'TrigFlowParameterisation', 'SCMObjective'),
+    ('scm-sct_adm-unet_8xb128-400k_cifar10-32x32.py',
+     'TrigFlowParameterisation', 'SCMObjective'),
 ])
-def test_continuous_time_recipes_build(name, trainer, objective):
+def test_continuous_time_recipes_build(name, parameterisation, objective):
     cfg = Config.fromfile(osp.join(TRAIN_DIR, name))
-    if 'teacher' in cfg.model:
-        cfg.model.teacher.checkpoint = None  # no download in tests
+    if 'teacher' in cfg.model.training:
+        cfg.model.training.teacher.checkpoint = None  # no download in tests
     with torch.device('meta'):
         model = MODELS.build(cfg.model)
-    assert type(model).__name__ == trainer
-    assert type(model.objective).__name__ == objective
+    assert type(model).__name__ == 'ConsistencyModel'
+    block = model.training_block
+    assert type(block.objective).__name__ == objective
     assert (model.teacher is not None) == ('-cd-' in name or 'scd' in name)
-    if trainer == 'TrigFlowTrainer':
-        assert type(model.preconditioner).__name__ == \
-            'TrigFlowPreconditioner'
-        assert model.unet.output_blocks[0][0].pixel_norm
+    assert type(model.parameterisation).__name__ == parameterisation
+    if parameterisation == 'TrigFlowParameterisation':
+        assert model.log_variance is not None  # adaptive weighting
+        assert model.network.output_blocks[0][0].pixel_norm
     else:
-        assert model.curriculum(10**6)[0] == 0.0  # mu = 0
+        assert block.curriculum(10**6)[0] == 0.0  # mu = 0
 
 
 ALL_CONFIGS = sorted(
@@ -281,21 +287,35 @@ def base_files(path):
     return []
 
 
-def inheritance_depth(path, seen=()):
-    """1 for a file without ``_base_``, else 1 + its deepest base's."""
-    assert path not in seen, f'inheritance cycle through {path}'
-    return 1 + max((inheritance_depth(b, seen + (path, ))
-                    for b in base_files(path)), default=0)
+LEGACY_MODEL_KEYS = {
+    'unet', 'preconditioner', 'sigma_min', 'sigma_max', 'sigma_data', 'rho',
+    'objective', 'curriculum', 'teacher', 'init_from', 'ema_decays',
+    'sample_with', 'train_acceleration', 'diffusion_objective',
+    'diffusion_weight', 'adaptive_weighting', 'log_variance_embedding'
+}
+TRAINER_TYPES = {'ConsistencyTrainer', 'EDMTrainer',
+                 'JointConsistencyTrainer', 'TrigFlowTrainer'}
+# the variables of _base_/methods that a recipe takes as its model
+METHOD_VARIABLES = {
+    'consistency_distillation', 'consistency_training',
+    'improved_consistency_training', 'joint_consistency_diffusion',
+    'easy_consistency_tuning', 'edm', 'edm_sampling', 'trigflow'
+}
 
 
-def test_inheritance_is_at_most_three_levels_deep():
-    """final -> recipe -> leaf: a reader follows at most two _base_ links."""
-    assert len(ALL_CONFIGS) > 50
-    too_deep = {
-        osp.relpath(c, REPO): inheritance_depth(c)
-        for c in ALL_CONFIGS if inheritance_depth(c) > 3
-    }
-    assert not too_deep
+@pytest.mark.parametrize('path', ALL_CONFIGS + [
+    osp.join(REPO, 'tests', 'test_engine', 'tiny_digits_ct.py')
+], ids=lambda p: osp.relpath(p, REPO))
+def test_configs_use_the_current_model_layout(path):
+    """``network``, ``parameterisation``, ``training``: none of the keys or
+    trainer types that mmcm.models.legacy upgrades with a warning, in
+    ``model`` or in a method base's variables."""
+    cfg = Config.fromfile(path)
+    models = [cfg[k] for k in cfg if k == 'model' or k in METHOD_VARIABLES]
+    for model in models:
+        assert not LEGACY_MODEL_KEYS & set(model), path
+        assert model.get('type', 'ConsistencyModel') not in TRAINER_TYPES
+        assert 'unet' not in model.get('training', {}).get('teacher', {})
 
 
 def test_no_two_final_configs_have_the_same_body():
@@ -313,27 +333,39 @@ def test_no_two_final_configs_have_the_same_body():
     assert [names for names in bodies.values() if len(names) > 1] == []
 
 
-def test_model_bases_agree_outside_the_network():
-    """The leaf model bases repeat the consistency-model fields (a recipe's
-    model base is a leaf, to keep three levels); they must not drift."""
+def model_keys(path):
+    """The keys of ``model = dict(...)`` in ``path`` (read with ast)."""
+    for node in ast.parse(open(path, encoding='utf-8').read()).body:
+        if isinstance(node, ast.Assign) and any(
+                getattr(t, 'id', None) == 'model' for t in node.targets):
+            return {k.arg for k in node.value.keywords}
+    return set()
+
+
+def test_model_bases_hold_each_field_once():
+    """consistency-model.py holds the fields outside the network (type,
+    data preprocessor, parameterisation and its noise range, sampling
+    defaults); every other model base inherits it, directly or through
+    another, and adds its network (LSUN its noise generator too)."""
     folder = osp.join(REPO, 'configs', '_base_', 'models')
-    leaves = [
-        p for p in sorted(glob.glob(osp.join(folder, '*.py')))
-        if not base_files(p)
-    ]
-    assert len(leaves) == 3
-    common = []
-    for path in leaves:
-        model = Config.fromfile(path).model.to_dict()
-        unet = model.pop('unet')
-        model['sampling_cfg'].pop('generator')  # LSUN: one per sample
-        common.append((model, {
-            k: unet[k]
-            # the digits network is gray (one channel), the others RGB
-            for k in ('type', 'dropout', 'use_fp16', 'num_heads',
-                      'num_heads_upsample')
-        }))
-    assert all(c == common[0] for c in common)
+    root = osp.join(folder, 'consistency-model.py')
+    assert base_files(root) == []
+    assert model_keys(root) == {'type', 'data_preprocessor',
+                                'parameterisation', 'sampling_cfg'}
+    others = [p for p in sorted(glob.glob(osp.join(folder, '*.py')))
+              if p != root]
+    assert len(others) >= 5
+    for path in others:
+        chain, bases = [], base_files(path)
+        while bases:
+            assert len(bases) == 1, path
+            chain.append(bases[0])
+            bases = base_files(bases[0])
+        assert chain and chain[-1] == root, path
+        assert model_keys(path) <= {'network', 'sampling_cfg'}, path
+        sampling = Config.fromfile(path).model.sampling_cfg
+        assert set(sampling) == {'sampler', 'generator', 'seed',
+                                 'clip_denoised'}
 
 
 def test_method_bases_are_leaves_of_variables():

@@ -19,6 +19,7 @@ from mmengine import Config
 from mmengine.registry import RUNNERS, Registry
 
 import mmcm.registry
+from mmcm.models.training import TrainingBlock
 
 from .conftest import REPO
 
@@ -28,6 +29,9 @@ COLUMNS = ('Hyperparameter', 'Config key', 'Here', 'Source value', 'Source',
            'Difference')
 DEVIATION = re.compile(r'\*\*deviation\*\*\s*:?\s*\S')
 NO_KEY = '-'
+# Dicts of a config that have no ``type``: the class whose arguments they
+# hold (``a.b:arg`` reads its default where the dict has no ``arg``).
+UNTYPED = {'model.training': TrainingBlock}
 
 
 # ----------------------------------------------------------------- parsing
@@ -191,9 +195,11 @@ def resolve(cfg, name, key):
                            'dict with a type')
         if arg in node:
             return node[arg]
-        if 'type' not in node:
-            raise KeyError(f'{path} has no {arg!r} and no type')
-        return default_argument(registered_class(node['type']), arg)
+        if 'type' in node:
+            return default_argument(registered_class(node['type']), arg)
+        if path in UNTYPED:
+            return default_argument(UNTYPED[path], arg)
+        raise KeyError(f'{path} has no {arg!r} and no type')
     if arg in cfg:  # ':arg' on the root: an argument of the runner
         return cfg[arg]
     return default_argument(
@@ -310,8 +316,11 @@ def test_every_paper_scale_config_has_a_card():
     ('optim_wrapper.optimizer.lr', 8e-6),
     ('optim_wrapper:clip_grad', None),
     (':param_scheduler', None),
-    ('model.objective:index_sampling', 'uniform'),
-    ('model.curriculum.target_ema:decay', 0.95),
+    ('model.training.objective:index_sampling', 'uniform'),
+    ('model.training.curriculum.target_ema:decay', 0.95),
+    ('model.training.teacher.dropout', 0.1),
+    ('model.training:init_from', None),
+    ('model.parameterisation.sigma_data', 0.5),
     ('LPIPSDistance:resize_to', 224),
 ])
 def test_key_syntax(key, value):
@@ -321,7 +330,9 @@ def test_key_syntax(key, value):
 
 
 @pytest.mark.parametrize('key', [
-    'model.no_such_key', 'model.unet.dropout:x', 'model.objective:nothing',
+    'model.no_such_key', 'model.network.dropout:x',
+    'model.training.objective:nothing', 'model.training:nothing',
+    'model.parameterisation:nothing',
     'train_dataloader.dataset.pipeline.9', 'NoSuchClass:x'
 ])
 def test_key_syntax_refuses_what_is_not_there(key):

@@ -14,7 +14,7 @@ The sampling speed options (--channels-last, --autocast, --compile,
 --cuda-graphs) apply to both implementations alike; --winograd is mmcm's
 own convolution path (diffusers has none), so diffusers keeps PyTorch's.
 Prints the environment, a table (one-step rows with the achieved TFLOP/s),
-the targets of ``mmcm.utils.benchmark_targets`` that apply and by how much
+the targets of ``mmcm.analysis.benchmark_targets`` that apply and by how much
 each is missed, and writes a JSON record with --out. Weights are random
 unless a checkpoint is given: speed does not depend on their values.
 
@@ -41,11 +41,14 @@ with quiet_imports():
     from mmengine.logging import MessageHub
     from mmengine.optim import build_optim_wrapper
 
+    from mmcm.analysis.benchmark_targets import (check_targets,
+                                                 forward_flops, peak_tflops,
+                                                 print_targets)
+    from mmcm.analysis.benchmarking import diffusers_copy, measure
     from mmcm.apis import init_model
-    from mmcm.apis.benchmark_targets import (check_targets, forward_flops,
-                                             peak_tflops, print_targets)
-    from mmcm.apis.benchmarking import diffusers_copy, measure
+    from mmcm.apis.inference import sampling_model_cfg
     from mmcm.models.averaging import EMANetworks, frozen_copy
+    from mmcm.models.labels import balanced_class_labels
     from mmcm.models.unets import winograd_kernel_bytes
     from mmcm.registry import MODELS
 
@@ -104,7 +107,7 @@ def with_diffusers_unet(model, args):
 def labels_for(model, batch_size: int, device):
     if model.num_classes is None:
         return None
-    return torch.arange(batch_size, device=device) % model.num_classes
+    return balanced_class_labels(batch_size, model.num_classes, device=device)
 
 
 def sampling_run(model, sampler: str, args):
@@ -123,15 +126,16 @@ def sampling_run(model, sampler: str, args):
 
 def build_trainer(model, kind: str, distance: str, args):
     """A CT or CD trainer on ``model``'s network (a random teacher for CD)."""
-    cfg = dict(copy.deepcopy(model.cfg.model))
+    cfg = sampling_model_cfg(copy.deepcopy(model.cfg.model))
     cfg.pop('sampling_cfg', None)
-    cfg.update(type='ConsistencyTrainer', ema_decays=(0.9999, ))
-    cfg['objective'] = dict(
+    objective = dict(
         type='ConsistencyObjective',
         distance=dict(type='LPIPSDistance', pretrained_backbone=False)
         if distance == 'lpips' else 'l2')
+    cfg['training'] = dict(objective=objective,
+                           averages=dict(ema_decays=(0.9999, )))
     if kind == 'cd':
-        cfg['teacher'] = dict(init_student=False)
+        cfg['training']['teacher'] = dict(init_student=False)
     trainer = MODELS.build(cfg).to(args.device)
     trainer.unet.load_state_dict(model.unet.state_dict())
     return trainer
@@ -261,7 +265,7 @@ def meta_network(model):
     """``model``'s network built on the meta device: shapes, no storage,
     so counting its FLOPs costs no forward pass."""
     with torch.device('meta'):
-        return MODELS.build(model.cfg.model.unet)
+        return MODELS.build(model.cfg.model.network)
 
 
 def device_peak(args, precision: str):

@@ -22,7 +22,7 @@ with quiet_imports():
     from mmengine.config import Config
 
     from mmcm.apis import register_all_modules
-    from mmcm.apis.data_benchmark import FORMATS, benchmark_formats
+    from mmcm.analysis.data_benchmark import FORMATS, benchmark_formats
 
 
 def parse_args(argv=None):

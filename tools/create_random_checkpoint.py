@@ -22,7 +22,7 @@ from mmcm.apis import random_unet_state_dict
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config', help='config whose model.unet is used')
+    parser.add_argument('config', help='config whose model.network is used')
     parser.add_argument('out', help='output .pt path')
     parser.add_argument('--seed', type=int, default=0, help='weights seed')
     parser.add_argument('--std', type=float, default=0.05,
@@ -33,7 +33,7 @@ def parse_args():
 def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
-    state = random_unet_state_dict(cfg.model.unet, args.seed, args.std)
+    state = random_unet_state_dict(cfg.model.network, args.seed, args.std)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     torch.save(state, args.out)
     print(f'wrote {len(state)} tensors to {args.out}')

@@ -64,7 +64,7 @@ def parse_args(argv=None):
 def random_model(config, device):
     """The config's model with random (nonzero) weights on ``device``."""
     model = init_model(config, device=device)
-    state = random_unet_state_dict(model.cfg.model.unet, seed=0)
+    state = random_unet_state_dict(model.network_cfg, seed=0)
     model.unet.load_state_dict(state)
     return model.eval()
 

@@ -29,11 +29,11 @@ with quiet_imports():
     from mmengine.logging import print_log
     from mmengine.runner import Runner
 
+    from mmcm.analysis.study import (choose_sampling, fit_to_budget,
+                                     mean_and_spread, score_runs,
+                                     seconds_per_iteration)
     from mmcm.apis import (extract_unet_state_dict, init_model,
                            load_checkpoint_file, register_all_modules)
-    from mmcm.apis.study import (choose_sampling, fit_to_budget,
-                                 mean_and_spread, score_runs,
-                                 seconds_per_iteration)
     from mmcm.registry import METRICS
 
 WORK_DIR = 'work_dirs/study'

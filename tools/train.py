@@ -60,7 +60,7 @@ def build_config(args) -> Config:
         name = osp.splitext(osp.basename(args.config))[0]
         cfg.work_dir = osp.join('./work_dirs', name)
     if args.amp == 'official-fp16':
-        cfg.model.unet.use_fp16 = True
+        cfg.model.network.use_fp16 = True
         cfg.optim_wrapper.type = 'OfficialFP16OptimWrapper'
     elif args.amp:
         dtype = default_amp_dtype() if args.amp == 'auto' else args.amp
@@ -72,8 +72,9 @@ def build_config(args) -> Config:
             cfg.optim_wrapper.update(type='MixedPrecisionOptimWrapper',
                                      dtype=dtype)
     if args.compile or args.channels_last:
-        cfg.model.train_acceleration = dict(
-            cfg.model.get('train_acceleration') or {},
+        training = cfg.model.setdefault('training', {})
+        training['acceleration'] = dict(
+            training.get('acceleration') or {},
             compile=args.compile, channels_last=args.channels_last)
     if args.strategy == 'fsdp':
         cfg.strategy = fsdp_strategy()

@@ -11,7 +11,7 @@ Example (a teacher or ``init_from`` checkpoint from
 ``tools/create_random_checkpoint.py``):
     python tools/training_steps.py \
     configs/consistency_models/train/ect_adm-unet_1xb32-1k_digits-16x16.py \
-        --steps 20 --cfg-options model.init_from=work_dirs/edm.pt
+        --steps 20 --cfg-options model.training.init_from=work_dirs/edm.pt
 """
 import argparse
 import json
@@ -26,6 +26,7 @@ with quiet_imports():
     from mmengine.optim import build_optim_wrapper
 
     from mmcm.apis import register_all_modules
+    from mmcm.models.labels import balanced_class_labels
     from mmcm.registry import MODELS
 
 
@@ -46,7 +47,8 @@ def fixed_batch(batch_size: int, image_size: int, channels: int) -> dict:
                                     image_size),
                            generator=torch.Generator().manual_seed(0),
                            dtype=torch.uint8)
-    return dict(inputs=dict(img=pixels, labels=torch.arange(batch_size) % 10))
+    return dict(inputs=dict(img=pixels,
+                            labels=balanced_class_labels(batch_size, 10)))
 
 
 def training_steps(cfg: Config, steps: int, batch_size: int, lr: float,
@@ -56,8 +58,8 @@ def training_steps(cfg: Config, steps: int, batch_size: int, lr: float,
     model = MODELS.build(cfg.model).train()
     wrapper = build_optim_wrapper(model, dict(
         type='OptimWrapper', optimizer=dict(type='Adam', lr=lr)))
-    unet = cfg.model.unet
-    data = fixed_batch(batch_size, unet.image_size, unet.get('in_channels', 3))
+    channels, image_size, _ = model.image_shape
+    data = fixed_batch(batch_size, image_size, channels)
     hub, losses = MessageHub.get_current_instance(), []
     for step in range(steps):
         hub.update_info('iter', step)

@@ -1,6 +1,7 @@
 """User-facing API: build models, load weights, sample, edit, evaluate.
 
-The top layer: it may import every other part of mmcm, and
+It may import every other part of mmcm but :mod:`mmcm.analysis` (the
+code behind the tools, the one layer above it), and
 :func:`register_all_modules` is the one place that imports them all.
 """
 from mmcm.utils.checkpoint import (CheckpointError, extract_unet_state_dict,

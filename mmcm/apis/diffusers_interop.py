@@ -10,7 +10,7 @@ conv_shortcut``; attention splits the 1x1 ``qkv`` convolution into
 ``downsamplers.0`` / ``upsamplers.0``.
 """
 import os.path as osp
-from typing import Dict, Iterator, Tuple
+from typing import Dict, Iterator, List, Tuple
 
 import torch
 
@@ -138,24 +138,28 @@ def _block(block, adm: str, diffusers: str, j: int):
         yield f'{adm}.1', f'{diffusers}.attentions.{j}', 'attention'
 
 
-def to_diffusers_state_dict(unet, state: Dict[str, torch.Tensor]
-                            ) -> Dict[str, torch.Tensor]:
-    """Official / ADM parameter names and shapes to ``UNet2DModel``'s."""
-    out = {}
-    for adm, diff in TOP_LEVEL:
-        _copy_params(state, out, adm, diff)
+def one_to_one_pairs(unet) -> Iterator[Tuple[str, str]]:
+    """``(adm_prefix, diffusers_prefix)`` of every layer whose parameters
+    keep their shapes (all but the attention projections)."""
+    yield from TOP_LEVEL
     for adm, diff, kind in module_pairs(unet):
         if kind == 'resnet':
             for a, d in RESNET_PARAMS:
-                _copy_params(state, out, f'{adm}.{a}', f'{diff}.{d}')
-            continue
-        _copy_params(state, out, f'{adm}.norm', f'{diff}.group_norm')
-        for suffix in ('weight', 'bias'):
-            q, k, v = state[f'{adm}.qkv.{suffix}'].chunk(3, dim=0)
-            for name, value in zip(('to_q', 'to_k', 'to_v'), (q, k, v)):
-                out[f'{diff}.{name}.{suffix}'] = _squeeze(value)
-            out[f'{diff}.to_out.0.{suffix}'] = _squeeze(
-                state[f'{adm}.proj_out.{suffix}'])
+                yield f'{adm}.{a}', f'{diff}.{d}'
+        else:
+            yield f'{adm}.norm', f'{diff}.group_norm'
+
+
+def attention_pairs(unet) -> List[Tuple[str, str]]:
+    """``(adm_prefix, diffusers_prefix)`` of every attention block."""
+    return [(adm, diff) for adm, diff, kind in module_pairs(unet)
+            if kind == 'attention']
+
+
+def to_diffusers_state_dict(unet, state: Dict[str, torch.Tensor]
+                            ) -> Dict[str, torch.Tensor]:
+    """Official / ADM parameter names and shapes to ``UNet2DModel``'s."""
+    out = _converted(unet, state, to_diffusers=True)
     unused = set(state) - _consumed(unet, state)
     if unused:
         raise ValueError(f'parameters without a diffusers name: '
@@ -166,22 +170,40 @@ def to_diffusers_state_dict(unet, state: Dict[str, torch.Tensor]
 def from_diffusers_state_dict(unet, state: Dict[str, torch.Tensor]
                               ) -> Dict[str, torch.Tensor]:
     """``UNet2DModel`` parameters to ADM / official names and shapes."""
+    return _converted(unet, state, to_diffusers=False)
+
+
+def _converted(unet, state: Dict[str, torch.Tensor],
+               to_diffusers: bool) -> Dict[str, torch.Tensor]:
+    """``state`` renamed (and the attention projections reshaped) from ADM
+    to diffusers or back."""
     out = {}
-    for adm, diff in TOP_LEVEL:
-        _copy_params(state, out, diff, adm)
-    for adm, diff, kind in module_pairs(unet):
-        if kind == 'resnet':
-            for a, d in RESNET_PARAMS:
-                _copy_params(state, out, f'{diff}.{d}', f'{adm}.{a}')
-            continue
-        _copy_params(state, out, f'{diff}.group_norm', f'{adm}.norm')
+    for adm, diff in one_to_one_pairs(unet):
+        source, target = (adm, diff) if to_diffusers else (diff, adm)
+        _copy_params(state, out, source, target)
+    convert = _split_attention if to_diffusers else _join_attention
+    for adm, diff in attention_pairs(unet):
         for suffix in ('weight', 'bias'):
-            parts = [state[f'{diff}.{n}.{suffix}']
-                     for n in ('to_q', 'to_k', 'to_v')]
-            out[f'{adm}.qkv.{suffix}'] = _unsqueeze(torch.cat(parts))
-            out[f'{adm}.proj_out.{suffix}'] = _unsqueeze(
-                state[f'{diff}.to_out.0.{suffix}'])
+            convert(state, out, adm, diff, suffix)
     return out
+
+
+def _split_attention(state, out, adm: str, diff: str, suffix: str) -> None:
+    """ADM's fused 1x1 ``qkv`` and ``proj_out`` as diffusers' linear
+    ``to_q``, ``to_k``, ``to_v`` and ``to_out.0``."""
+    q, k, v = state[f'{adm}.qkv.{suffix}'].chunk(3, dim=0)
+    for name, value in zip(('to_q', 'to_k', 'to_v'), (q, k, v)):
+        out[f'{diff}.{name}.{suffix}'] = _squeeze(value)
+    out[f'{diff}.to_out.0.{suffix}'] = _squeeze(
+        state[f'{adm}.proj_out.{suffix}'])
+
+
+def _join_attention(state, out, adm: str, diff: str, suffix: str) -> None:
+    """The inverse of :func:`_split_attention`."""
+    parts = [state[f'{diff}.{n}.{suffix}'] for n in ('to_q', 'to_k', 'to_v')]
+    out[f'{adm}.qkv.{suffix}'] = _unsqueeze(torch.cat(parts))
+    out[f'{adm}.proj_out.{suffix}'] = _unsqueeze(
+        state[f'{diff}.to_out.0.{suffix}'])
 
 
 def _copy_params(src, dst, src_prefix: str, dst_prefix: str) -> None:
@@ -217,19 +239,19 @@ def export_to_diffusers(model, out_dir: str,
     """
     from diffusers import (CMStochasticIterativeScheduler,
                            ConsistencyModelPipeline, UNet2DModel)
-    precond = type(model.preconditioner).__name__
-    if precond != 'ConsistencyPreconditioner':
+    p = model.parameterisation
+    if type(p).__name__ != 'ConsistencyParameterisation':
         raise ValueError(f'diffusers\' consistency pipeline applies the '
                          f'boundary-condition scalings; this model uses '
-                         f'{precond}')
+                         f'{type(p).__name__}')
     unet = model.unet
     state = {k: v.float() for k, v in unet.state_dict().items()}
     target = UNet2DModel(**diffusers_unet_config(unet))
     target.load_state_dict(to_diffusers_state_dict(unet, state), strict=True)
     scheduler = CMStochasticIterativeScheduler(
         num_train_timesteps=int(steps or model.sampling_cfg['steps']),
-        sigma_min=model.sigma_min, sigma_max=model.sigma_max,
-        sigma_data=model.sigma_data, rho=model.rho,
+        sigma_min=p.sigma_min, sigma_max=p.sigma_max,
+        sigma_data=p.sigma_data, rho=p.rho,
         clip_denoised=bool(model.sampling_cfg['clip_denoised']))
     ConsistencyModelPipeline(unet=target, scheduler=scheduler).save_pretrained(
         out_dir)

@@ -90,8 +90,7 @@ def edit_images(model,
 
     generator = build_generator(_seeded(cfg['generator']), num, cfg['seed'])
     result = edit_multistep(denoiser, reference, operator, generator, ts,
-                            steps, model.sigma_min, model.sigma_max,
-                            model.rho, progress=progress)
+                            steps, model.parameterisation, progress=progress)
     # Rounded, so that a kept input pixel p (p / 127.5 - 1) comes back as
     # p exactly, which truncation does not promise.
     return EditResult(images=to_uint8_nhwc(result, rounded=True),

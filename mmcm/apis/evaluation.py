@@ -1,9 +1,8 @@
 """Score a model in-process, and search two-step schedules by FID."""
 from typing import Callable, Dict, Optional, Sequence
 
-from mmengine.utils import ProgressBar
-
 from mmcm.registry import DATASETS
+from mmcm.utils.batching import map_batches
 
 
 def evaluate_model(model, metrics: Sequence, num_samples: int,
@@ -32,17 +31,16 @@ def evaluate_model(model, metrics: Sequence, num_samples: int,
                                   num_classes=model.num_classes,
                                   label_seed=label_seed,
                                   balanced_labels=balanced_labels))
-    bar = ProgressBar(num_samples) if progress else None
-    for start in range(0, num_samples, batch_size):
-        items = [dataset[i]['inputs']
-                 for i in range(start, min(start + batch_size, num_samples))]
+
+    def score_batch(indices: range) -> None:
+        items = [dataset[i]['inputs'] for i in indices]
         inputs = {key: [item[key] for item in items] for key in items[0]}
         outputs = model(dict(inputs, **sampling), mode='predict')
         samples = [output.to_dict() for output in outputs]
         for metric in metrics:
             metric.process({}, samples)
-        if bar is not None:
-            bar.update(len(items))
+
+    map_batches(score_batch, num_samples, batch_size, progress)
     scores = {}
     for metric in metrics:
         scores.update(metric.compute_metrics(metric.results))

@@ -4,6 +4,7 @@ from typing import Optional, Union
 import torch
 from mmengine import Config
 
+from mmcm.models.legacy import upgrade_config
 from mmcm.registry import MODELS
 from mmcm.utils.checkpoint import load_unet_into
 from mmcm.utils.functional import DTYPES
@@ -59,15 +60,12 @@ def init_model(config: Union[str, Config],
 
 
 def sampling_model_cfg(model_cfg) -> dict:
-    """The config of a sampling model for ``model_cfg``.
-
-    Training configs (``ConsistencyTrainer``, ``EDMTrainer``) become the
-    :class:`ConsistencyModel` that samples with their weights.
-    """
-    model_class = MODELS.get(model_cfg['type'])
-    if model_class is not None and hasattr(model_class, 'sampling_cfg_of'):
-        return model_class.sampling_cfg_of(model_cfg)
-    return model_cfg
+    """The config of a sampling model for ``model_cfg``: the model without
+    its training block (configs of the earlier layout upgraded first),
+    which loads a training checkpoint's EMA weights."""
+    cfg = upgrade_config(dict(model_cfg))
+    cfg.pop('training', None)
+    return cfg
 
 
 def load_weights(model, checkpoint: str) -> None:

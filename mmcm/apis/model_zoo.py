@@ -41,15 +41,6 @@ def load_metafile() -> List[Dict]:
     return models
 
 
-def find_model(name: str) -> Dict:
-    """The metafile entry named ``name`` (e.g. ``cd-lpips_imagenet-64x64``)."""
-    for model in load_metafile():
-        if model['Name'] == name:
-            return model
-    names = ', '.join(m['Name'] for m in load_metafile())
-    raise ValueError(f'unknown model setting {name!r}; known: {names}')
-
-
 def _unet_signature(unet_cfg: dict) -> Dict[str, tuple]:
     with torch.device('meta'):
         unet = MODELS.build(unet_cfg)
@@ -62,7 +53,7 @@ def fitting_configs(state: Dict[str, torch.Tensor]) -> List[str]:
     wanted = {k: tuple(v.shape) for k, v in state.items()}
     fits, seen = [], {}
     for model in load_metafile():
-        unet_cfg = Config.fromfile(model['Config']).model.unet
+        unet_cfg = Config.fromfile(model['Config']).model.network
         key = repr(unet_cfg.to_dict())
         if key not in seen:
             seen[key] = _unet_signature(unet_cfg) == wanted

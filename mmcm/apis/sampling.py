@@ -3,9 +3,9 @@ from typing import Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.logging import MMLogger
-from mmengine.utils import ProgressBar
 
 from mmcm.models.labels import resolve_labels
+from mmcm.utils.batching import map_batches
 from mmcm.utils.functional import to_uint8_nhwc
 
 
@@ -36,17 +36,13 @@ def generate_samples(model,
     logger = MMLogger.get_current_instance()
     logger.info(f'sampling {num_samples} images with {cfg["sampler"]} '
                 f'(generator {cfg["generator"]}, seed {cfg["seed"]})')
-    bar = ProgressBar(num_samples) if progress else None
-    images = []
-    for start in range(0, num_samples, batch_size):
-        size = min(batch_size, num_samples - start)
-        batch_labels = None if labels is None else labels[start:start + size]
-        batch = model.generate(range(start, start + size), num_samples,
-                               batch_labels, **sampling_options)
-        images.append(to_uint8_nhwc(batch))
-        if bar is not None:
-            bar.update(size)
-    if bar is not None:
-        print()
+
+    def generate_batch(indices: range) -> np.ndarray:
+        batch_labels = (None if labels is None else
+                        labels[indices.start:indices.stop])
+        return to_uint8_nhwc(model.generate(indices, num_samples,
+                                            batch_labels, **sampling_options))
+
+    images = map_batches(generate_batch, num_samples, batch_size, progress)
     return (np.concatenate(images),
             None if labels is None else labels.numpy())

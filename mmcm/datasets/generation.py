@@ -3,7 +3,7 @@ from typing import List, Optional
 
 from mmengine.dataset import BaseDataset
 
-from mmcm.models.labels import draw_class_labels
+from mmcm.models.labels import balanced_class_labels, draw_class_labels
 from mmcm.registry import DATASETS
 
 
@@ -46,7 +46,8 @@ class GenerationDataset(BaseDataset):
     def load_data_list(self) -> List[dict]:
         labels = None
         if self.num_classes is not None and self.balanced_labels:
-            labels = [i % self.num_classes for i in range(self.num_samples)]
+            labels = balanced_class_labels(self.num_samples,
+                                           self.num_classes).tolist()
         elif self.num_classes is not None:
             labels = draw_class_labels(self.num_samples, self.num_classes,
                                        self.label_seed).tolist()

@@ -22,6 +22,7 @@ from mmengine import fileio
 from PIL import Image
 
 from mmcm.registry import TRANSFORMS
+from mmcm.utils.reprs import plain_repr
 
 from .records import warn_unreadable
 
@@ -74,6 +75,18 @@ def _pil(array: np.ndarray) -> Image.Image:
 
 def _restore_channels(array: np.ndarray, like: np.ndarray) -> np.ndarray:
     return array[..., None] if like.ndim == 3 and array.ndim == 2 else array
+
+
+def center_crop(results: dict, resize, size: int) -> dict:
+    """``results`` with its image resized by ``resize(image, size)`` (a PIL
+    resize of the short side) and cut to the central ``size`` square
+    (offsets ``(side - size) // 2``)."""
+    img = results['img']
+    resized = np.asarray(resize(_pil(img), size))
+    top = (resized.shape[0] - size) // 2
+    left = (resized.shape[1] - size) // 2
+    return _set_img(results, _restore_channels(
+        crop(resized, top, left, size), img))
 
 
 def _set_img(results: dict, img: np.ndarray) -> dict:
@@ -130,8 +143,25 @@ class LoadImageRGB(BaseTransform):
         return _set_img(results, img)
 
 
+class ShortSideCenterCrop(BaseTransform):
+    """Resize the short side with ``resize`` (a class attribute), then
+    cut the central ``image_size`` square (:func:`center_crop`)."""
+
+    resize = None
+
+    def __init__(self, image_size: int):
+        super().__init__()
+        self.image_size = image_size
+
+    def transform(self, results: dict) -> dict:
+        return center_crop(results, type(self).resize, self.image_size)
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(image_size={self.image_size})'
+
+
 @TRANSFORMS.register_module()
-class CenterCropADM(BaseTransform):
+class CenterCropADM(ShortSideCenterCrop):
     """ADM's centre crop (``center_crop_arr`` of ``image_datasets.py``).
 
     BOX-halve while the short side is at least ``2 * image_size``, BICUBIC
@@ -142,21 +172,7 @@ class CenterCropADM(BaseTransform):
         image_size: Side of the square output.
     """
 
-    def __init__(self, image_size: int):
-        super().__init__()
-        self.image_size = image_size
-
-    def transform(self, results: dict) -> dict:
-        img = results['img']
-        resized = np.asarray(
-            resize_short_side_adm(_pil(img), self.image_size))
-        top = (resized.shape[0] - self.image_size) // 2
-        left = (resized.shape[1] - self.image_size) // 2
-        cropped = crop(resized, top, left, self.image_size)
-        return _set_img(results, _restore_channels(cropped, img))
-
-    def __repr__(self) -> str:
-        return f'{type(self).__name__}(image_size={self.image_size})'
+    resize = staticmethod(resize_short_side_adm)
 
 
 def resize_short_side_box(image: Image.Image,
@@ -170,7 +186,7 @@ def resize_short_side_box(image: Image.Image,
 
 
 @TRANSFORMS.register_module()
-class CenterCropLSUN(BaseTransform):
+class CenterCropLSUN(ShortSideCenterCrop):
     """The official LSUN preparation: BOX-resize the short side to
     ``image_size``, then cut the central square (offsets
     ``(side - image_size) // 2``). Reading the released LMDB through it
@@ -180,21 +196,10 @@ class CenterCropLSUN(BaseTransform):
         image_size: Side of the square output (256 for the models).
     """
 
+    resize = staticmethod(resize_short_side_box)
+
     def __init__(self, image_size: int = 256):
-        super().__init__()
-        self.image_size = image_size
-
-    def transform(self, results: dict) -> dict:
-        img = results['img']
-        resized = np.asarray(resize_short_side_box(_pil(img),
-                                                   self.image_size))
-        top = (resized.shape[0] - self.image_size) // 2
-        left = (resized.shape[1] - self.image_size) // 2
-        cropped = crop(resized, top, left, self.image_size)
-        return _set_img(results, _restore_channels(cropped, img))
-
-    def __repr__(self) -> str:
-        return f'{type(self).__name__}(image_size={self.image_size})'
+        super().__init__(image_size)
 
 
 @TRANSFORMS.register_module()
@@ -238,9 +243,8 @@ class RandomCropADM(BaseTransform):
         return _set_img(results, _restore_channels(cropped, img))
 
     def __repr__(self) -> str:
-        return (f'{type(self).__name__}(image_size={self.image_size}, '
-                f'min_crop_frac={self.min_crop_frac}, '
-                f'max_crop_frac={self.max_crop_frac})')
+        return plain_repr(self, 'image_size', 'min_crop_frac',
+                          'max_crop_frac')
 
 
 @TRANSFORMS.register_module()

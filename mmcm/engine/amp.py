@@ -136,9 +136,9 @@ class OfficialFP16OptimWrapper(MixedPrecisionOptimWrapper):
     ``MixedPrecisionTrainer``), for networks built with ``use_fp16=True``.
 
     The network computes its torso in float16 on float32 master weights
-    (``ADMUNet.keep_master_weights``, set by the trainers), so no autocast;
-    the loss scale starts at ``2 ** 20``, grows by ``2 ** 0.001`` after
-    every step (the official ``lg_loss_scale += fp16_scale_growth``) and
+    (``ADMUNet.keep_master_weights``, set by the training block), so no
+    autocast; the loss scale starts at ``2 ** 20``, grows by ``2 ** 0.001``
+    after every step (the official ``lg_loss_scale += fp16_scale_growth``) and
     halves on an overflow, whose step is skipped (``lg_loss_scale -= 1``).
     """
 

@@ -20,7 +20,7 @@ class ConsistencyAveragesHook(Hook):
     """Update the target network and EMAs after every optimizer step.
 
     The one owner of the per-step averaging rule (see
-    :mod:`mmcm.models.trainers`). Runs in ``after_train_iter``, so it works
+    :mod:`mmcm.models.training`). Runs in ``after_train_iter``, so it works
     the same with and without distributed wrappers.
     """
 

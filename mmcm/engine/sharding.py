@@ -1,10 +1,10 @@
 """Fully sharded training (FSDP) of consistency models.
 
-Every network of a trainer (the online UNet, its target, each evaluation
-EMA, the teacher) becomes its own FSDP unit, so all of them are sharded
-alike: each rank holds the same slice of every network. The target and EMA
-updates (:func:`~mmcm.models.averaging.update_average`) then run on the
-local slices, element for element, with no gather; a network is gathered
+Every network of a training model (the online network, its target, each
+evaluation EMA, the teacher) becomes its own FSDP unit, so all of them are
+sharded alike: each rank holds the same slice of every network. The target
+and EMA updates (:func:`~mmcm.models.averaging.update_average`) then run on
+the local slices, element for element, with no gather; a network is gathered
 only while it runs a forward pass. Checkpoints hold full state dicts
 (gathered on rank 0 when saved), so they resume, export and sample as
 those of DDP runs do.
@@ -24,23 +24,20 @@ from torch.distributed.fsdp.wrap import lambda_auto_wrap_policy
 from mmcm.registry import MODEL_WRAPPERS, STRATEGIES
 
 
-def trainer_networks(trainer) -> list:
-    """The networks of ``trainer`` that are sharded, each one unit."""
-    networks = [getattr(trainer, name, None)
-                for name in ('unet', 'target_unet', 'teacher')]
-    ema = getattr(trainer, 'ema', None)
-    networks += list(ema.networks) if ema is not None else []
-    return [net for net in networks if isinstance(net, torch.nn.Module)]
+def trainer_networks(model) -> list:
+    """The networks of ``model`` that are sharded, each one unit."""
+    return model.training_networks() + model.averaged_networks()
 
 
 @MODEL_WRAPPERS.register_module()
 class NetworkShardedDataParallel(MMFullyShardedDataParallel):
-    """mmengine's FSDP wrapper with one unit per network of the trainer.
+    """mmengine's FSDP wrapper with one unit per network of the model.
 
     On a machine without CUDA the units live on the CPU (gloo).
 
     Args:
-        module: The trainer (``ConsistencyTrainer``, ``EDMTrainer`` ...).
+        module: A :class:`~mmcm.models.ConsistencyModel` with a training
+            block.
         device_id: CUDA device (mmengine passes ``LOCAL_RANK``).
         **kwargs: :class:`mmengine.model.MMFullyShardedDataParallel`
             arguments (``sharding_strategy``, ``mixed_precision`` ...).

@@ -1,32 +1,39 @@
-"""Networks, parameterisations, objectives, samplers and trainers."""
+"""Networks, parameterisations, objectives, curricula, samplers and the
+consistency model that composes them."""
 from .consistency_model import DEFAULT_SAMPLING_CFG, ConsistencyModel
 from .curricula import (AdaptiveTargetEMA, ConsistencyCurriculum,
                         ExponentialScales, FixedScales, FixedTargetEMA,
                         ProgressiveScales, StagedScales)
 from .data_preprocessors import ConsistencyDataPreprocessor
 from .labels import check_labels, expand_labels, resolve_labels
+from .legacy import upgrade_config
+from .log_variance import LogVarianceHead
 from .losses import (L1Distance, L2Distance, LPIPSDistance, build_distance,
                      get_weighting)
-from .objectives import ConsistencyObjective, ECTObjective, EDMObjective
-from .preconditioning import (ConsistencyPreconditioner, EDMPreconditioner,
-                              TrigFlowPreconditioner, consistency_scalings,
-                              edm_scalings, noise_conditioning)
-from .trainers import (AveragedTrainer, ConsistencyTrainer, EDMTrainer,
-                       JointConsistencyTrainer)
-from .trigflow_trainer import LogVarianceHead, TrigFlowTrainer
+from .objectives import (ConsistencyObjective, ContinuousConsistencyObjective,
+                         ECTObjective, EDMObjective, JointObjective,
+                         Objective, SCMObjective, TrainingNetworks,
+                         TrainingStep, TrigFlowObjective)
+from .parameterisations import (ConsistencyParameterisation,
+                                EDMParameterisation, Parameterisation,
+                                TrigFlowParameterisation,
+                                consistency_scalings, edm_scalings,
+                                noise_conditioning)
+from .training import OFFICIAL_EMA_DECAYS, TrainingBlock
 from .unets import ADMUNet, MLPMixer, default_channel_mult
 
 __all__ = [
     'ConsistencyModel', 'DEFAULT_SAMPLING_CFG', 'check_labels',
     'expand_labels', 'resolve_labels', 'ConsistencyDataPreprocessor',
-    'ConsistencyPreconditioner', 'EDMPreconditioner',
-    'TrigFlowPreconditioner', 'consistency_scalings', 'edm_scalings',
+    'Parameterisation', 'ConsistencyParameterisation', 'EDMParameterisation',
+    'TrigFlowParameterisation', 'consistency_scalings', 'edm_scalings',
     'noise_conditioning', 'ADMUNet', 'MLPMixer', 'default_channel_mult',
-    'ConsistencyObjective', 'EDMObjective', 'AveragedTrainer',
-    'ConsistencyTrainer', 'EDMTrainer', 'JointConsistencyTrainer',
-    'L1Distance', 'L2Distance', 'LPIPSDistance', 'build_distance',
-    'get_weighting', 'LogVarianceHead', 'TrigFlowTrainer',
+    'Objective', 'TrainingNetworks', 'TrainingStep', 'ConsistencyObjective',
+    'ContinuousConsistencyObjective', 'ECTObjective', 'EDMObjective',
+    'JointObjective', 'SCMObjective', 'TrigFlowObjective', 'TrainingBlock',
+    'OFFICIAL_EMA_DECAYS', 'upgrade_config', 'L1Distance', 'L2Distance',
+    'LPIPSDistance', 'build_distance', 'get_weighting', 'LogVarianceHead',
     'FixedScales', 'ProgressiveScales', 'ExponentialScales',
     'FixedTargetEMA', 'AdaptiveTargetEMA', 'ConsistencyCurriculum',
-    'StagedScales', 'ECTObjective'
+    'StagedScales'
 ]

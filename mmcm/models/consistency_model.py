@@ -7,8 +7,11 @@ from mmengine.model import BaseModel
 
 from mmcm.registry import MODELS
 from mmcm.utils.functional import index_list, label_kwargs, to_pixels
+from .averaging import update_average
 from .labels import resolve_labels
+from .objectives import TrainingNetworks
 from .sampling import build_generator, get_sampler, sampler_sigmas
+from .training import TrainingBlock, check_finite, current_iteration
 
 DEFAULT_SAMPLING_CFG = dict(
     sampler='onestep',
@@ -26,47 +29,71 @@ DEFAULT_SAMPLING_CFG = dict(
 
 @MODELS.register_module()
 class ConsistencyModel(BaseModel):
-    """A UNet wrapped as a consistency function (or an EDM denoiser).
+    """A network wrapped by a parameterisation as a consistency function
+    (or a diffusion denoiser), with an optional training block.
 
     Args:
-        unet: Config of the network ``F``, e.g. ``dict(type='ADMUNet', ...)``.
-        preconditioner: Config of the parameterisation:
-            ``ConsistencyPreconditioner`` (boundary condition) for CD/CT
-            models, ``EDMPreconditioner`` for EDM teachers. ``sigma_data``
-            and ``sigma_min`` are filled in from this model's arguments.
-        sigma_min: Smallest noise level of the grid (epsilon in the paper).
-        sigma_max: Largest noise level (T in the paper).
-        sigma_data: Standard deviation of the data.
-        rho: Exponent of the Karras grid.
+        network: Config of the network ``F``, e.g. ``dict(type='ADMUNet',
+            ...)``. It is the ``unet`` attribute, the key of its weights in
+            every checkpoint.
+        parameterisation: Config of the parameterisation, which owns the
+            noise range, ``sigma_data``, ``rho`` and the scalings:
+            ``ConsistencyParameterisation`` (default; boundary condition),
+            ``EDMParameterisation`` (EDM teachers, ECT) or
+            ``TrigFlowParameterisation`` (sCM).
+        training: ``None`` (a model that samples) or the arguments of
+            :class:`~mmcm.models.training.TrainingBlock`: ``objective``,
+            ``curriculum``, ``teacher``, ``averages``, ``init_from``,
+            ``log_variance``, ``acceleration``.
         sampling_cfg: Defaults for :meth:`sample`; keys of
             :data:`DEFAULT_SAMPLING_CFG`.
         data_preprocessor: Config of the data preprocessor.
+        **legacy_keys: Keys of the earlier layout (``unet``,
+            ``preconditioner``, ``sigma_min`` ... and the training keys at
+            the top level), moved to their places with a warning that
+            names the new key (:func:`~mmcm.models.legacy.upgrade_config`).
     """
 
     def __init__(self,
-                 unet: dict,
-                 preconditioner: Optional[dict] = None,
-                 sigma_min: float = 0.002,
-                 sigma_max: float = 80.0,
-                 sigma_data: float = 0.5,
-                 rho: float = 7.0,
+                 network: Optional[dict] = None,
+                 parameterisation: Optional[dict] = None,
+                 training: Optional[dict] = None,
                  sampling_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
+                 init_cfg: Optional[dict] = None,
+                 **legacy_keys):
+        if legacy_keys:
+            from .legacy import upgrade_config
+            cfg = upgrade_config(dict(network=network,
+                                      parameterisation=parameterisation,
+                                      training=training, **legacy_keys))
+            network, parameterisation = cfg['network'], cfg.get(
+                'parameterisation')
+            training = cfg.get('training')
+        if network is None:
+            raise ValueError('ConsistencyModel needs a network config')
         if data_preprocessor is None:
             data_preprocessor = dict(type='ConsistencyDataPreprocessor')
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
-        self._unet_cfg = copy.deepcopy(unet)
-        self.unet = MODELS.build(unet)
-        self.preconditioner = MODELS.build(
-            preconditioner or dict(type='ConsistencyPreconditioner'),
-            default_args=dict(sigma_data=sigma_data, sigma_min=sigma_min))
-        self.sigma_min = sigma_min
-        self.sigma_max = sigma_max
-        self.sigma_data = sigma_data
-        self.rho = rho
+        self.network_cfg = copy.deepcopy(network)
+        self.unet = MODELS.build(network)
+        self.parameterisation = MODELS.build(
+            parameterisation or dict(type='ConsistencyParameterisation'))
         self.sampling_cfg = self.merge_sampling_cfg(sampling_cfg or {})
+        self.training_block = None
+        self.teacher = self.log_variance = None
+        if training is not None:
+            self.training_block = TrainingBlock(self, **training)
+            self.accelerate_training()
+        self._register_state_dict_hook(_drop_teacher_keys)
+        self.register_load_state_dict_post_hook(_ignore_missing_teacher)
+        self._register_load_state_dict_pre_hook(_drop_averaged_iter)
+
+    @property
+    def network(self) -> torch.nn.Module:
+        """The online network ``F`` (the ``unet`` attribute)."""
+        return self.unet
 
     @property
     def num_classes(self) -> Optional[int]:
@@ -89,7 +116,11 @@ class ConsistencyModel(BaseModel):
         return base
 
     def sampling_network(self) -> torch.nn.Module:
-        """The network that generates: the UNet (trainers pick an EMA)."""
+        """The network that generates: the online one, or the last EMA if
+        the training block samples with it."""
+        block = self.training_block
+        if block is not None and block.sample_with == 'ema':
+            return self.ema.networks[-1]
         return self.unet
 
     def denoise(self, x: torch.Tensor, sigma: torch.Tensor,
@@ -101,8 +132,8 @@ class ConsistencyModel(BaseModel):
         ``network`` defaults to :meth:`sampling_network`.
         """
         network = network or self.sampling_network()
-        denoised = self.preconditioner(network, x, sigma,
-                                       **label_kwargs(labels))
+        denoised = self.parameterisation(network, x, sigma,
+                                         **label_kwargs(labels))
         return denoised.clamp(-1, 1) if clip_denoised else denoised
 
     @torch.no_grad()
@@ -131,10 +162,11 @@ class ConsistencyModel(BaseModel):
         device = next(self.sampling_network().parameters()).device
         if labels is not None:
             labels = labels.to(device)
+        p = self.parameterisation
         x_T = generator.randn(batch_size, *self.image_shape,
-                              device=device) * self.sigma_max
-        sigmas = sampler_sigmas(cfg['sampler'], cfg['steps'], self.sigma_min,
-                                self.sigma_max, self.rho, cfg['ts'],
+                              device=device) * p.sigma_max
+        sigmas = sampler_sigmas(cfg['sampler'], cfg['steps'], p.sigma_min,
+                                p.sigma_max, p.rho, cfg['ts'],
                                 device=device)
 
         def denoiser(x, sigma):
@@ -176,7 +208,7 @@ class ConsistencyModel(BaseModel):
     def _sampler_options(self, cfg: dict) -> dict:
         name = cfg['sampler']
         if name == 'multistep':
-            return dict(sigma_min=self.sigma_min)
+            return dict(sigma_min=self.parameterisation.sigma_min)
         if name == 'heun':
             return {k: cfg[k] for k in ('s_churn', 's_tmin', 's_tmax',
                                         's_noise')}
@@ -200,7 +232,7 @@ class ConsistencyModel(BaseModel):
           stream), whatever the batch;
         - ``num_batches``: that many images from the configured generator.
 
-        Training (``mode='loss'``) is provided by the training subclasses.
+        ``mode='loss'`` is :meth:`loss` (a model with a training block).
         """
         if mode == 'loss':
             return self.loss(inputs, data_samples)
@@ -232,9 +264,68 @@ class ConsistencyModel(BaseModel):
                                        indices if by_index else None)
 
     def loss(self, inputs: Dict, data_samples: Optional[List] = None):
-        """Training losses; this class samples only."""
-        raise ValueError(f'{type(self).__name__} samples only; train with '
-                         'ConsistencyTrainer (CD/CT) or EDMTrainer')
+        """The objective's loss of one batch at the runner's iteration,
+        with what it and the curriculum log."""
+        block = self._block()
+        step = block.step(current_iteration())
+        networks = TrainingNetworks(
+            online=self.unet, target=getattr(self, 'target_unet', None),
+            teacher=self.teacher, log_variance=self.log_variance)
+        per_sample, logs = block.objective(inputs, networks,
+                                           self.parameterisation, step)
+        loss = per_sample.mean()
+        check_finite(loss.detach(), self.unet, step.iteration)
+        logs = dict(block.logs(step), **logs)
+        return dict(loss=loss, **{k: _log_value(v) for k, v in logs.items()})
+
+    def update_averages(self, step: int) -> None:
+        """After the optimizer step of iteration ``step``: the EMAs, then
+        the target with the curriculum's ``mu(step)`` (official order)."""
+        block = self._block()
+        self.ema.update(self.unet)
+        target = getattr(self, 'target_unet', None)
+        if target is not None:
+            decay = block.step(step).target_ema_decay
+            update_average(target, self.unet, decay)
+
+    def training_networks(self) -> List[torch.nn.Module]:
+        """The networks a training step runs: online, target, teacher."""
+        networks = [self.unet, getattr(self, 'target_unet', None),
+                    self.teacher]
+        return [n for n in networks if n is not None]
+
+    def averaged_networks(self) -> List[torch.nn.Module]:
+        """The evaluation EMAs of the online network (none when sampling)."""
+        ema = getattr(self, 'ema', None)
+        return [] if ema is None else list(ema.networks)
+
+    def accelerate_training(self) -> None:
+        """Apply the training block's ``acceleration`` to
+        :meth:`training_networks`. Channels-last keeps the parameters (its
+        strides only), and in-place ``torch.compile`` keeps the state-dict
+        keys, so checkpoints, EMAs and the target update read the same
+        tensors. The evaluation EMAs stay eager."""
+        options = self._block().acceleration
+        if not any(options.values()):
+            return
+        for network in self.training_networks():
+            if not hasattr(network, 'accelerate'):
+                raise TypeError(f'{type(network).__name__} has no speed '
+                                'options; training.acceleration needs an '
+                                'Accelerable network (ADMUNet)')
+            network.accelerate(**options)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.teacher is not None:
+            self.teacher.eval()  # the official teacher never drops out
+        return self
+
+    def _block(self) -> TrainingBlock:
+        if self.training_block is None:
+            raise ValueError('this model samples only: give it a training '
+                             'block (model.training = dict(objective=...))')
+        return self.training_block
 
     def _pack_data_samples(self, images: torch.Tensor,
                            labels: Optional[torch.Tensor],
@@ -267,6 +358,30 @@ def new_data_sample(image: torch.Tensor, label: Optional[torch.Tensor]):
     if label is not None:
         sample.set_gt_label(label)
     return sample
+
+
+def _log_value(value) -> torch.Tensor:
+    """A scalar to log: a tensor stays where it is (no device sync)."""
+    if torch.is_tensor(value):
+        return value.detach()
+    return torch.tensor(float(value))
+
+
+def _drop_teacher_keys(module, state_dict, prefix, local_metadata):
+    """Checkpoints reference the teacher through the config, not weights."""
+    for key in [k for k in state_dict if k.startswith(prefix + 'teacher.')]:
+        del state_dict[key]
+
+
+def _ignore_missing_teacher(module, incompatible_keys) -> None:
+    missing = incompatible_keys.missing_keys
+    missing[:] = [k for k in missing if not k.startswith('teacher.')]
+
+
+def _drop_averaged_iter(state_dict, prefix, *args) -> None:
+    """Checkpoints written before the averages hook became their only
+    owner hold an ``averaged_iter`` buffer; it carries nothing now."""
+    state_dict.pop(prefix + 'averaged_iter', None)
 
 
 __all__ = ['ConsistencyModel', 'DEFAULT_SAMPLING_CFG']

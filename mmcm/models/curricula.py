@@ -13,6 +13,7 @@ from typing import Tuple, Union
 import numpy as np
 
 from mmcm.registry import CURRICULA
+from mmcm.utils.reprs import plain_repr
 
 
 def _build(cfg_or_schedule: Union[dict, object]):
@@ -51,9 +52,7 @@ class _GrowingScales:
     total_steps: int
 
     def __repr__(self) -> str:
-        return (f'{type(self).__name__}(start_scales={self.start_scales}, '
-                f'end_scales={self.end_scales}, '
-                f'total_steps={self.total_steps})')
+        return plain_repr(self, 'start_scales', 'end_scales', 'total_steps')
 
 
 @CURRICULA.register_module()
@@ -153,8 +152,7 @@ class StagedScales:
         return self.q**(step // self.stage_iters + 1)
 
     def __repr__(self) -> str:
-        return (f'{type(self).__name__}(q={self.q}, '
-                f'stage_iters={self.stage_iters})')
+        return plain_repr(self, 'q', 'stage_iters')
 
 
 @CURRICULA.register_module()
@@ -207,8 +205,7 @@ class AdaptiveTargetEMA:
         return float(np.exp(-c / scales.num_intervals(step)))
 
     def __repr__(self) -> str:
-        return (f'{type(self).__name__}(start_ema={self.start_ema}, '
-                f'start_scales={self.start_scales})')
+        return plain_repr(self, 'start_ema', 'start_scales')
 
 
 @CURRICULA.register_module()

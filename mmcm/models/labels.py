@@ -3,7 +3,9 @@
 Given labels are checked and a single label repeats; a class-conditional
 model asked for samples without labels draws them uniformly, from a
 generator seeded ``seed`` (so sample ``i``'s label depends on the seed and
-``i`` only) or, without a seed, from torch's global RNG.
+``i`` only) or, without a seed, from torch's global RNG. Balanced labels
+(sample ``i`` of class ``i % num_classes``) are the alternative to drawn
+ones where the class mix must not vary.
 """
 from typing import Optional
 
@@ -15,6 +17,13 @@ def draw_class_labels(num_samples: int, num_classes: int,
     """Labels for all samples from one seeded generator (batch-independent)."""
     rng = torch.Generator().manual_seed(seed)
     return torch.randint(0, num_classes, (num_samples, ), generator=rng)
+
+
+def balanced_class_labels(num_samples: int, num_classes: int,
+                          device=None) -> torch.Tensor:
+    """int64 labels ``i % num_classes`` of samples ``i = 0 .. N - 1``: every
+    class equally often (to within one), in a fixed cycle."""
+    return torch.arange(num_samples, device=device) % num_classes
 
 
 def check_labels(labels: torch.Tensor, num_classes: int,

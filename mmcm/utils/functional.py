@@ -43,6 +43,16 @@ def set_rng_state(state: tuple) -> None:
         torch.cuda.set_rng_state(cuda, device)
 
 
+def with_shared_dropout(device, first: Callable, second: Callable):
+    """``(first(), second())`` with the RNG state replayed between them, so
+    that both draw the same dropout masks (the official CD/CT runs the
+    online and the target network on one dropout RNG)."""
+    state = rng_state(device)
+    first_output = first()
+    set_rng_state(state)
+    return first_output, second()
+
+
 def float32_jvp(fn: Callable, primals: tuple, tangents: tuple):
     """``(fn(*primals), d fn . tangents)`` by ``torch.func.jvp``, with
     autocast off (the tangents are float32 under mixed precision too) and

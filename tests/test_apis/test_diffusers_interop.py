@@ -18,9 +18,9 @@ LSUN_LIKE = dict(use_scale_shift_norm=False, num_classes=None,
 
 def tiny_model(tmp_path, tiny_config, **unet):
     cfg = Config.fromfile(tiny_config)
-    cfg.model.unet.update(unet)
+    cfg.model.network.update(unet)
     path = tmp_path / 'unet.pt'
-    torch.save(random_unet_state_dict(cfg.model.unet, seed=3), path)
+    torch.save(random_unet_state_dict(cfg.model.network, seed=3), path)
     config = tmp_path / 'model.py'
     cfg.dump(str(config))
     return init_model(str(config), str(path))
@@ -90,7 +90,7 @@ def test_same_one_and_two_step_samples(exported, ts):
 
     sigmas = sampler_sigmas('multistep', 40, 0.002, 80.0, ts=ts)
     ours = sample_multistep(denoiser, noise * 80.0, sigmas,
-                            ReplayGenerator(7))
+                            ReplayGenerator(7), 0.002)
     ours = (ours.clamp(-1, 1) + 1) / 2
     torch.testing.assert_close(ours, theirs, atol=1e-4, rtol=0)
 
@@ -101,10 +101,10 @@ def test_import_gives_back_the_official_checkpoint(tmp_path, tiny_config):
     cfg, state = import_from_diffusers(folder)
     for key in ('image_size', 'model_channels', 'num_res_blocks',
                 'num_classes', 'num_head_channels', 'use_scale_shift_norm'):
-        assert cfg[key] == model._unet_cfg[key], key
+        assert cfg[key] == model.network_cfg[key], key
     assert tuple(cfg['channel_mult']) == tuple(model.unet.channel_mult)
     assert set(cfg['attention_resolutions']) == set(
-        model._unet_cfg['attention_resolutions'])
+        model.network_cfg['attention_resolutions'])
     rebuilt = MODELS.build(cfg)
     rebuilt.load_state_dict(state, strict=True)
     for key, value in model.unet.state_dict().items():
@@ -116,8 +116,8 @@ def test_refuses_what_diffusers_cannot_express(tmp_path, tiny_config):
     with pytest.raises(ValueError, match='resblock_updown=False'):
         diffusers_unet_config(model.unet)
     edm = tiny_model(tmp_path, tiny_config)
-    edm.preconditioner = MODELS.build(dict(type='EDMPreconditioner'))
-    with pytest.raises(ValueError, match='EDMPreconditioner'):
+    edm.parameterisation = MODELS.build(dict(type='EDMParameterisation'))
+    with pytest.raises(ValueError, match='EDMParameterisation'):
         export_to_diffusers(edm, str(tmp_path / 'edm'))
 
 

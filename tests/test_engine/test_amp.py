@@ -1,4 +1,4 @@
-"""Mixed precision: every digits trainer steps in bf16 as in fp32, and an
+"""Mixed precision: every digits recipe steps in bf16 as in fp32, and an
 fp16 overflow is skipped without touching weights, EMAs or target."""
 import os.path as osp
 
@@ -30,24 +30,31 @@ RECIPES = [
 ]
 
 
-def build_recipe(name, **unet):
-    """The recipe's trainer with a smaller UNet (updated by ``unet``) and
-    random teachers."""
+def build_recipe(name, acceleration=None, **network):
+    """The recipe's model with a smaller ADM UNet (updated by
+    ``network``), random teachers and the training ``acceleration``."""
     model = Config.fromfile(osp.join(TRAIN, name)).model
-    if 'unet' in model and model.unet.get('type') == 'ADMUNet':
-        model.unet.update(num_res_blocks=1, channel_mult=(1, 2), **unet)
-    model.pop('init_from', None)
-    if model.get('teacher'):
-        model.teacher.checkpoint = None
-        if model.teacher.get('unet'):
-            model.teacher.unet.update(num_res_blocks=1, channel_mult=(1, 2))
+    if model.network.get('type') == 'ADMUNet':
+        model.network.update(num_res_blocks=1, channel_mult=(1, 2),
+                             **network)
+    training = model.training
+    training.pop('init_from', None)
+    if training.get('teacher'):
+        training.teacher.checkpoint = None
+        if training.teacher.get('network'):
+            training.teacher.network.update(num_res_blocks=1,
+                                            channel_mult=(1, 2))
+    if acceleration is not None:
+        training.acceleration = acceleration
     torch.manual_seed(0)
     trainer = MODELS.build(model).train()
     # Zero-initialised output layers would hide the networks' precision
-    # (the loss would not depend on them): give them weights.
+    # (the loss would not depend on them): give them weights, drawn in the
+    # logical order whatever the memory format (channels-last).
     for parameter in trainer.parameters():
         if not parameter.detach().any():
-            parameter.data.normal_(0, 0.05)
+            parameter.data.copy_(torch.empty(
+                parameter.shape, dtype=parameter.dtype).normal_(0, 0.05))
     return trainer
 
 
@@ -117,7 +124,7 @@ class PlantOverflow(Hook):
 
 
 def _sum(network):
-    return sum(float(p.double().sum()) for p in network.parameters())
+    return sum(float(p.detach().double().sum()) for p in network.parameters())
 
 
 def train_with_planted_overflow(cfg, work_dir):
@@ -185,7 +192,7 @@ def test_official_fp16_steps_follow_fp32():
 
 def test_official_fp16_scale_schedule_and_overflow(tmp_path):
     cfg = Config.fromfile(CONFIG)
-    cfg.model.unet.use_fp16 = True
+    cfg.model.network.use_fp16 = True
     cfg.optim_wrapper.type = 'OfficialFP16OptimWrapper'
     runner, scale = train_with_planted_overflow(cfg, tmp_path)
     # lg_loss_scale: 20, + 0.001 per step, - 1 on the overflow.

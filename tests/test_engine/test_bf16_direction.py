@@ -12,7 +12,7 @@ rounding in ``F_theta - F^-`` and turns the gradient; the detached value of
 the gradient-carrying forward leaves exactly zero there.
 
 Here a small ADM UNet on 64x64x3 images, its output layer scaled to rms 1,
-trains through the real trainers, objectives and JVP: the gradient of its
+trains through the real models, objectives and JVP: the gradient of its
 parameters under ``torch.autocast('cpu', dtype=torch.bfloat16)`` must point
 where the float32 one does (cosine >= 0.999), with the same random draws.
 Discrete CT is the control: its target sits at another noise level, far
@@ -28,17 +28,25 @@ UNET = dict(type='ADMUNet', image_size=64, in_channels=3, out_channels=3,
             model_channels=32, channel_mult=(1, 2, 2), num_res_blocks=1,
             attention_resolutions=(16, ), num_head_channels=32,
             use_scale_shift_norm=True)
-SCM = dict(type='TrigFlowTrainer',
-           objective=dict(type='SCMObjective', warmup_steps=0))
-CONTINUOUS = dict(type='ConsistencyTrainer',
-                  objective=dict(type='ContinuousConsistencyObjective'))
-TRAINERS = {
-    'sCT': SCM,
-    'sCD': dict(SCM, teacher=dict()),
-    'continuous-CT': CONTINUOUS,
-    'continuous-CD': dict(CONTINUOUS, teacher=dict()),
-    'discrete-CT': dict(
-        type='ConsistencyTrainer',
+TRIGFLOW = dict(type='TrigFlowParameterisation')
+SCM = dict(objective=dict(type='SCMObjective', warmup_steps=0),
+           log_variance=dict(embedding='fourier'))
+CONTINUOUS = dict(objective=dict(type='ContinuousConsistencyObjective'))
+
+
+def model_cfg(parameterisation=None, **training):
+    """A consistency model of ``UNET`` with the ``training`` block."""
+    return dict(type='ConsistencyModel', network=UNET,
+                parameterisation=parameterisation,
+                training=dict(training, averages=dict(ema_decays=(0.9, ))))
+
+
+MODEL_CFGS = {
+    'sCT': model_cfg(TRIGFLOW, **SCM),
+    'sCD': model_cfg(TRIGFLOW, **SCM, teacher=dict()),
+    'continuous-CT': model_cfg(**CONTINUOUS),
+    'continuous-CD': model_cfg(**CONTINUOUS, teacher=dict()),
+    'discrete-CT': model_cfg(
         objective=dict(type='ConsistencyObjective', distance='l2'),
         curriculum=dict(type='ConsistencyCurriculum',
                         scales=dict(type='FixedScales', scales=18))),
@@ -46,11 +54,10 @@ TRAINERS = {
 
 
 def build(kind):
-    """The trainer, with online, target and teacher networks alike and an
+    """The model, with online, target and teacher networks alike and an
     output of rms 1 (random weights give about 0.02)."""
     torch.manual_seed(0)
-    model = MODELS.build(dict(TRAINERS[kind], unet=UNET,
-                              ema_decays=(0.9, ))).train()
+    model = MODELS.build(MODEL_CFGS[kind]).train()
     unet, out = model.unet, model.unet.out[-1]
     probe = torch.randn(2, 3, 64, 64), torch.tensor([0.5, 1.0])
     with torch.no_grad():
@@ -74,7 +81,7 @@ def loss_gradient(model, images, bf16):
                       for g, p in zip(grads, params)])
 
 
-@pytest.mark.parametrize('kind', list(TRAINERS))
+@pytest.mark.parametrize('kind', list(MODEL_CFGS))
 def test_bf16_gradient_points_where_fp32_does(kind):
     model = build(kind)
     images = torch.rand(2, 3, 64, 64,

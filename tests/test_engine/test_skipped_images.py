@@ -41,7 +41,7 @@ def test_training_skips_logs_and_checkpoints_unreadable_images(tmp_path,
     """With workers, the forked processes add to the main one's count."""
     write_digit_shard(tmp_path / 'shard-0.tar')
     cfg = Config.fromfile(CONFIG)
-    cfg.model.unet.update(in_channels=3, out_channels=3)
+    cfg.model.network.update(in_channels=3, out_channels=3)
     cfg.train_dataloader.dataset = dict(
         type='TarShardDataset', data_root=str(tmp_path),
         pipeline=[dict(type='LoadImageRGB'),

@@ -17,10 +17,7 @@ CHANNELS_LAST_RECIPES = [
 
 
 def accelerated(name, **options):
-    trainer = build_recipe(name)
-    trainer.train_acceleration = options
-    trainer.accelerate_training()
-    return trainer
+    return build_recipe(name, acceleration=options)
 
 
 def first_conv(network):
@@ -56,23 +53,26 @@ def test_compiled_ct_steps_follow_eager():
     assert fast.state_dict().keys() == eager.state_dict().keys()
 
 
-def test_unknown_or_unsupported_acceleration_is_refused():
-    cfg = dict(type='ConsistencyTrainer',
-               unet=dict(type='ADMUNet', image_size=8, in_channels=1,
-                         model_channels=32, num_res_blocks=1, out_channels=1,
-                         attention_resolutions=(), channel_mult=(1, )),
-               train_acceleration=dict(fuse=True))
-    with pytest.raises(ValueError, match='unknown train_acceleration'):
-        MODELS.build(cfg)
+def test_unknown_acceleration_is_refused():
+    network = dict(type='ADMUNet', image_size=8, in_channels=1,
+                   model_channels=32, num_res_blocks=1, out_channels=1,
+                   attention_resolutions=(), channel_mult=(1, ))
+    training = dict(objective=dict(type='ConsistencyObjective',
+                                   distance='l2'))
+    with pytest.raises(ValueError, match='unknown training.acceleration'):
+        MODELS.build(dict(type='ConsistencyModel', network=network,
+                          training=dict(training,
+                                        acceleration=dict(fuse=True))))
 
 
-def test_train_tool_flags_reach_the_trainer():
+def test_train_tool_flags_reach_the_training_block():
     import sys
     sys.path.insert(0, REPO)
     from tools.train import build_config, parse_args
     config = osp.join(REPO, 'configs', 'consistency_models', 'train',
                       'cm-ct_adm-unet_1xb64-1k_digits-16x16.py')
     cfg = build_config(parse_args([config, '--compile', '--channels-last']))
-    assert cfg.model.train_acceleration == dict(compile=True,
-                                                channels_last=True)
-    assert 'train_acceleration' not in build_config(parse_args([config])).model
+    assert cfg.model.training.acceleration == dict(compile=True,
+                                                   channels_last=True)
+    plain = build_config(parse_args([config])).model
+    assert 'acceleration' not in plain.training

@@ -7,18 +7,18 @@ _base_ = [
 ]
 
 model = dict(
-    type='ConsistencyTrainer',
-    unet=dict(num_res_blocks=1, channel_mult=(1, 2)),
-    objective=dict(type='ConsistencyObjective', distance='l2'),
-    curriculum=dict(
-        type='ConsistencyCurriculum',
-        scales=dict(
-            type='ProgressiveScales',
-            start_scales=2,
-            end_scales=20,
-            total_steps=8),
-        target_ema=dict(type='AdaptiveTargetEMA', start_ema=0.9)),
-    ema_decays=(0.99, ))
+    network=dict(num_res_blocks=1, channel_mult=(1, 2)),
+    training=dict(
+        objective=dict(type='ConsistencyObjective', distance='l2'),
+        curriculum=dict(
+            type='ConsistencyCurriculum',
+            scales=dict(
+                type='ProgressiveScales',
+                start_scales=2,
+                end_scales=20,
+                total_steps=8),
+            target_ema=dict(type='AdaptiveTargetEMA', start_ema=0.9)),
+        averages=dict(ema_decays=(0.99, ))))
 train_dataloader = dict(batch_size=8)
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 train_cfg = dict(max_iters=8)

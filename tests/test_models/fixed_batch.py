@@ -3,12 +3,14 @@ import torch
 from mmengine.logging import MessageHub
 from mmengine.optim import build_optim_wrapper
 
+from mmcm.models.labels import balanced_class_labels
+
 
 def uint8_batch(shape, num_classes: int, seed: int = 0) -> dict:
     """Random uint8 images of ``shape`` and labels ``arange % classes``."""
     img = torch.randint(0, 256, shape, dtype=torch.uint8,
                         generator=torch.Generator().manual_seed(seed))
-    labels = torch.arange(shape[0]) % num_classes
+    labels = balanced_class_labels(shape[0], num_classes)
     return dict(inputs=dict(img=img, labels=labels))
 
 

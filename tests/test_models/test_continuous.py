@@ -9,6 +9,7 @@ from mmcm.models.sampling import karras_sigma
 from mmcm.registry import MODELS
 
 from ..conftest import REPO
+from .parity import DenoiserParameterisation, run_objective
 
 CONTINUOUS_CT = (f'{REPO}/configs/consistency_models/train/'
                  'cm-ct-continuous_adm-unet_1xb32-1k_digits-16x16.py')
@@ -24,18 +25,22 @@ def test_karras_time_derivative_by_finite_differences():
 
 def double_model(teacher=False, time_weight='one', variant='stopgrad-l2sq'):
     cfg = Config.fromfile(CONTINUOUS_CT)
-    cfg.model.unet.update(num_res_blocks=1, channel_mult=(1, 2))
-    cfg.model.objective.update(time_weight=time_weight, variant=variant)
+    cfg.model.network.update(num_res_blocks=1, channel_mult=(1, 2))
+    cfg.model.training.objective.update(time_weight=time_weight,
+                                        variant=variant)
     if teacher:
-        cfg.model.teacher = dict()
+        cfg.model.training.teacher = dict()
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     with torch.no_grad():
         for param in model.unet.parameters():
             param.add_(torch.randn_like(param) * 0.05)
-    model.target_unet.load_state_dict(model.unet.state_dict())
+    if variant == 'stopgrad-l2sq':
+        model.target_unet.load_state_dict(model.unet.state_dict())
+    else:  # no target network
+        assert not hasattr(model, 'target_unet')
     model.double()
-    for unet in (model.unet, model.target_unet, model.teacher):
+    for unet in model.training_networks():
         if unet is not None:
             unet.convert_torso(torch.float64)
     return model.eval()
@@ -52,7 +57,8 @@ LABELS = torch.tensor([1, 7])
 
 def limit_inputs(model, teacher: bool):
     """Two float64 digits, their noise and ``u``, the online denoiser and
-    (CD) the teacher's, for the limit tests."""
+    (CD) the teacher's (the parameterisation's diffusion counterpart), for
+    the limit tests."""
     torch.manual_seed(1)
     x0 = torch.rand(2, 1, 16, 16, dtype=torch.float64) * 2 - 1
     z = torch.randn_like(x0)
@@ -61,8 +67,18 @@ def limit_inputs(model, teacher: bool):
     def online(x, s):
         return model.denoise(x, s, LABELS, network=model.unet)
 
-    teacher_fn = model._teacher_denoiser(LABELS) if teacher else None
+    teacher_fn = model.parameterisation.diffusion_counterpart().denoiser(
+        model.teacher, LABELS) if teacher else None
     return x0, z, u, online, teacher_fn
+
+
+def model_objective(model, x0, z, u, target=None):
+    """The model's objective on ``x0`` with the noise ``z`` and ``u``."""
+    loss, _ = run_objective(
+        model.training_block.objective, model.parameterisation, x0,
+        model.unet, target=target, teacher=model.teacher, labels=LABELS,
+        noise=z, u=u)
+    return loss
 
 
 @pytest.mark.parametrize('time_weight', ['one', 'karras'])
@@ -77,8 +93,7 @@ def test_gradient_is_the_limit_of_the_discrete_loss(teacher, time_weight):
     def target(x, s):
         return model.denoise(x, s, LABELS, network=model.target_unet)
 
-    continuous = model.objective(online, target, x0, 0, 0.002, 80.0,
-                                 teacher=teacher_fn, noise=z, u=u)
+    continuous = model_objective(model, x0, z, u, target=model.target_unet)
     grad_c = flat_grad(continuous.sum(), model)
     # Discrete: online at tau(u), target one small step lower.
     step = 1e-6
@@ -108,11 +123,10 @@ def test_l2_through_jvp_is_the_limit_of_the_discrete_l2_loss(teacher):
     model = double_model(teacher, variant='l2-through-jvp')
     x0, z, u, online, teacher_fn = limit_inputs(model, teacher)
 
-    def unused(x, s):
+    def unused(*args, **kwargs):
         raise AssertionError('the target network is not used')
 
-    continuous = model.objective(online, unused, x0, 0, 0.002, 80.0,
-                                 teacher=teacher_fn, noise=z, u=u)
+    continuous = model_objective(model, x0, z, u, target=unused)
     grad_c = flat_grad(continuous.sum(), model)
     h = 1e-6
     sigma = karras_sigma(u, 2, 0.002, 80.0)
@@ -144,7 +158,8 @@ def test_stopgrad_residual_is_the_tangent_term_under_autocast():
     u = torch.tensor([0.1, 0.4, 0.7, 0.95])
     objective = ContinuousConsistencyObjective()
     with torch.autocast('cpu', dtype=torch.bfloat16):
-        loss = objective(online, online, x0, 0, 0.002, 80.0, noise=z, u=u)
+        loss, _ = run_objective(objective, DenoiserParameterisation(), x0,
+                                online, target=online, noise=z, u=u)
     sigma = karras_sigma(u, 2, 0.002, 80.0)
     _, dfdt = torch.func.jvp(online, (x0 + z * sigma[:, None], sigma),
                              (z, torch.ones_like(sigma)))
@@ -157,8 +172,8 @@ def test_continuous_ct_recipe_trains_a_few_steps(variant):
     from mmengine.logging import MessageHub
     from mmengine.optim import build_optim_wrapper
     cfg = Config.fromfile(CONTINUOUS_CT)
-    cfg.model.unet.update(num_res_blocks=1, channel_mult=(1, 2))
-    cfg.model.objective.variant = variant
+    cfg.model.network.update(num_res_blocks=1, channel_mult=(1, 2))
+    cfg.model.training.objective.variant = variant
     torch.manual_seed(0)
     model = MODELS.build(cfg.model).train()
     wrapper = build_optim_wrapper(model, dict(
@@ -177,6 +192,9 @@ def test_continuous_ct_recipe_trains_a_few_steps(variant):
     assert all(torch.isfinite(torch.tensor(losses)))
     assert any(not torch.equal(a, b)
                for a, b in zip(before, model.unet.parameters()))
+    if variant == 'l2-through-jvp':  # no target network
+        assert model.training_networks() == [model.unet]
+        return
     # mu = 0: the target follows the online network exactly.
     for target, online in zip(model.target_unet.parameters(),
                               model.unet.parameters()):

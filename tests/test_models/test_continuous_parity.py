@@ -8,7 +8,8 @@ parameterisation (the student) and EDM denoiser (the CD teacher): its random
 draws, the per-sample losses and the gradient of their mean for every
 parameter, for CT (``dsm_target=True``) and CD, with ``loss_norm='l2'`` and
 ``stopgrad`` off and on. Here the same network goes through mmcm's
-preconditioners and :class:`ContinuousConsistencyObjective`.
+consistency parameterisation (the student), its diffusion counterpart (the
+teacher) and :class:`ContinuousConsistencyObjective`.
 """
 
 import pytest
@@ -16,11 +17,11 @@ import torch
 from torch import nn
 
 from mmcm.models.objectives import ContinuousConsistencyObjective
-from mmcm.models.preconditioning import (ConsistencyPreconditioner,
-                                         EDMPreconditioner)
+from mmcm.models.parameterisations import (ConsistencyParameterisation,
+                                           EDMParameterisation)
 from mmcm.models.sampling import karras_sigma
 
-from .parity import as_tensor, load_fixture
+from .parity import as_tensor, load_fixture, run_objective
 
 RTOL, ATOL = 1e-10, 1e-13
 
@@ -59,14 +60,11 @@ def run_mmcm(kind: str, variant: str):
     t_min, t_max, rho = sde['t_min'], sde['t_max'], sde['rho']
     student = TinyNetwork(fx['student'])
     teacher = TinyNetwork(fx['teacher']).requires_grad_(False)
-    consistency = ConsistencyPreconditioner(sde['data_std'], t_min)
-    edm = EDMPreconditioner(sde['data_std'], t_min)
-
-    def online(x, sigma):
-        return consistency(student, x, sigma)
-
-    teacher_fn = None if kind == 'ct' else (
-        lambda x, sigma: edm(teacher, x, sigma))
+    consistency = ConsistencyParameterisation(t_min, t_max, sde['data_std'],
+                                              rho)
+    # The teacher runs through the EDM scalings over the same range.
+    assert isinstance(consistency.diffusion_counterpart(),
+                      EDMParameterisation)
     # jcm draws v ~ U(t_min^(1/rho), t_max^(1/rho)), t = v^rho; mmcm's u
     # runs the same map from sigma_max (u = 0) to sigma_min (u = 1).
     v = as_tensor(fx['v'])
@@ -76,9 +74,10 @@ def run_mmcm(kind: str, variant: str):
                                as_tensor(fx['t']), rtol=1e-13, atol=0)
     objective = ContinuousConsistencyObjective(variant=variant)
     # The target is the online network (jcm has none: mu = 0 here).
-    per_sample = objective(online, online, as_tensor(fx['x'], fx['shape']),
-                           0, t_min, t_max, rho, teacher=teacher_fn,
-                           noise=as_tensor(fx['z'], fx['shape']), u=u)
+    per_sample, _ = run_objective(
+        objective, consistency, as_tensor(fx['x'], fx['shape']), student,
+        target=student, teacher=None if kind == 'ct' else teacher,
+        noise=as_tensor(fx['z'], fx['shape']), u=u)
     names = [name for name, _ in student.named_parameters()]
     grads = torch.autograd.grad(per_sample.mean(), list(student.parameters()))
     return per_sample.detach(), dict(zip(names, grads))

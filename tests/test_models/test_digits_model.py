@@ -47,7 +47,7 @@ def test_bundled_digits_model_draws_recognisable_digits(digit_classifier):
 
 def test_untrained_model_does_not(digit_classifier, tmp_path):
     path = tmp_path / 'random.pt'
-    torch.save(random_unet_state_dict(Config.fromfile(CONFIG).model.unet),
+    torch.save(random_unet_state_dict(Config.fromfile(CONFIG).model.network),
                path)
     model = init_model(CONFIG, str(path))
     assert one_step_accuracy(model, digit_classifier) < 0.35

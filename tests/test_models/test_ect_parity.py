@@ -3,11 +3,13 @@
 ``tests/data/parity/ect_main.json`` and ``ect_imgnet.json`` hold what the
 reference loss (locuslab/ect ``training/loss.py``, branch ``main`` for
 CIFAR-10 and ``imgnet`` for ImageNet-64, see ``tests/data/parity/README.md``)
-computes on a tiny float64 denoiser at three stages each: its random draws,
-the per-sample losses and the gradient of their mean for every parameter.
+computes on a tiny float64 EDM denoiser at three stages each: its random
+draws, the per-sample losses and the gradient of their mean for every
+parameter.
 Here the shipped CIFAR-10 and ImageNet-64 ECT recipes build
 :class:`~mmcm.models.objectives.ECTObjective` and the stage curriculum, and
-replay the same draws through the same network.
+replay the same draws through the same network and the recipes' EDM
+parameterisation.
 """
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from mmcm.models.objectives import ect_lower_time
 from mmcm.registry import CURRICULA, MODELS
 
 from ..conftest import REPO
-from .parity import as_tensor, load_fixture
+from .parity import as_tensor, load_fixture, run_objective
 
 TRAIN = Path(REPO) / 'configs' / 'consistency_models' / 'train'
 RECIPES = {
@@ -35,12 +37,14 @@ CASES = [(name, index) for name in RECIPES for index in range(3)]
 RTOL = 1e-10
 
 
-class TinyDenoiser(nn.Module):
-    """``D(x, sigma) = c_skip x + c_out F(c_in x, log(sigma) / 4)`` with the
-    EDM scalings; ``F`` is conv3x3, plus a noise embedding, SiLU, dropout,
-    conv3x3. The dropout masks come from ``torch.rand`` on the global CPU
-    generator, so a replayed RNG state replays them (the reference shares
-    the masks of its two evaluations that way)."""
+class TinyNetwork(nn.Module):
+    """The reference's ``F(c_in x, log(sigma) / 4)``, wrapped by the EDM
+    parameterisation as ``D(x, sigma) = c_skip x + c_out F``: conv3x3, plus
+    a noise embedding, SiLU, dropout, conv3x3. mmcm feeds ``c_noise = 1000
+    log(sigma) / 4``, hence the division. The dropout masks come from
+    ``torch.rand`` on the global CPU generator, so a replayed RNG state
+    replays them (the reference shares the masks of its two evaluations
+    that way)."""
 
     def __init__(self, network: dict):
         super().__init__()
@@ -48,29 +52,27 @@ class TinyDenoiser(nn.Module):
             self.register_parameter(
                 name, nn.Parameter(as_tensor(spec['values'], spec['shape'])))
         self.dropout = network['dropout']
-        self.sigma_data = network['sigma_data']
 
-    def forward(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-        sigma = sigma.reshape(-1, 1, 1, 1)
-        total = sigma**2 + self.sigma_data**2
-        c_skip = self.sigma_data**2 / total
-        c_out = sigma * self.sigma_data / total.sqrt()
-        c_in = 1 / total.sqrt()
-        h = F.conv2d(c_in * x, self.conv1_weight, self.conv1_bias, padding=1)
-        h = h + (sigma.log() / 4 * self.emb_weight.reshape(1, -1, 1, 1) +
+    def forward(self, x_in: torch.Tensor,
+                c_noise: torch.Tensor) -> torch.Tensor:
+        c = (c_noise / 1000).reshape(-1, 1, 1, 1)
+        h = F.conv2d(x_in, self.conv1_weight, self.conv1_bias, padding=1)
+        h = h + (c * self.emb_weight.reshape(1, -1, 1, 1) +
                  self.emb_bias.reshape(1, -1, 1, 1))
         h = F.silu(h)
         keep = torch.rand(h.shape, dtype=h.dtype) >= self.dropout
         h = h * keep / (1 - self.dropout)
-        out = F.conv2d(h, self.conv2_weight, self.conv2_bias, padding=1)
-        return c_skip * x + c_out * out
+        return F.conv2d(h, self.conv2_weight, self.conv2_bias, padding=1)
 
 
 def recipe(name: str):
-    """``(objective, curriculum)`` as the shipped recipe builds them."""
-    cfg = Config.fromfile(str(TRAIN / RECIPES[name]))
-    return (MODELS.build(cfg.model.objective),
-            CURRICULA.build(cfg.model.curriculum))
+    """``(objective, curriculum, parameterisation)`` as the shipped recipe
+    builds them."""
+    model = Config.fromfile(str(TRAIN / RECIPES[name])).model
+    training = model.training
+    return (MODELS.build(training.objective),
+            CURRICULA.build(training.curriculum),
+            MODELS.build(model.parameterisation))
 
 
 def replay_draws(case: dict, x0: torch.Tensor) -> torch.Tensor:
@@ -103,11 +105,12 @@ def stage_iterations(record: dict) -> int:
 def test_recipe_has_the_reference_settings(name):
     record = load_fixture(name)
     reference = record['loss_kwargs']
-    objective, curriculum = recipe(name)
+    objective, curriculum, parameterisation = recipe(name)
+    assert type(parameterisation).__name__ == 'EDMParameterisation'
     assert (objective.p_mean, objective.p_std) == (reference['P_mean'],
                                                    reference['P_std'])
     assert (objective.k, objective.b) == (reference['k'], reference['b'])
-    assert objective.sigma_data == reference['sigma_data']
+    assert parameterisation.sigma_data == reference['sigma_data']
     assert type(objective.distance).__name__ == 'PseudoHuberDistance'
     assert objective.distance.c == reference['c']  # not scaled by size
     assert objective.weighting == WEIGHTINGS[name]
@@ -124,7 +127,7 @@ def test_stage_schedule_matches_the_reference(name, index):
     ``stage * stage_iters``, one iteration earlier."""
     record = load_fixture(name)
     case = record['cases'][index]
-    _, curriculum = recipe(name)
+    _, curriculum, _ = recipe(name)
     q, stage = record['loss_kwargs']['q'], case['stage']
     for iteration in (case['first_iteration'], case['last_iteration'] - 1):
         assert curriculum(iteration) == (0.0, q**(stage + 1))
@@ -136,9 +139,10 @@ def test_stage_schedule_matches_the_reference(name, index):
 def test_losses_and_gradients_match_the_reference(name, index):
     record = load_fixture(name)
     case = record['cases'][index]
-    objective, curriculum = recipe(name)
+    objective, curriculum, parameterisation = recipe(name)
+    assert parameterisation.sigma_data == record['network']['sigma_data']
     _, num_scales = curriculum(case['first_iteration'])
-    net = TinyDenoiser(record['network']).train()
+    net = TinyNetwork(record['network']).train()
     x0 = as_tensor(record['x0']['values'], record['x0']['shape'])
     t = as_tensor(case['t'])
     torch.testing.assert_close(
@@ -149,8 +153,9 @@ def test_losses_and_gradients_match_the_reference(name, index):
         as_tensor(case['r']), rtol=RTOL, atol=0)
     with torch.random.fork_rng():
         noise = replay_draws(case, x0)
-        loss = objective(net, net, x0, num_scales, 0.002, 80.0, noise=noise,
-                         t=t)
+        loss, _ = run_objective(objective, parameterisation, x0, net,
+                                target=net, num_scales=num_scales,
+                                noise=noise, t=t)
     loss.mean().backward()
     assert loss.dtype == torch.float64
     assert relative_error(loss, as_tensor(case['loss'])) < RTOL

@@ -8,6 +8,7 @@ import torch
 from mmcm.models.editing import (LUMA_WEIGHTS, Colorization, Inpainting,
                                  StrokeGuidance, SuperResolution,
                                  edit_multistep, slerp)
+from mmcm.models.parameterisations import ConsistencyParameterisation
 from mmcm.models.sampling import build_generator, karras_sigma
 
 
@@ -114,7 +115,7 @@ def test_edit_multistep_follows_algorithm_4():
     denoiser = RecordingDenoiser(torch.full((1, 3, 8, 8), 0.25))
     ts, steps = (0, 10, 25, 39), 40
     out = edit_multistep(denoiser, y, op, build_generator('determ', 2, 3),
-                         ts, steps)
+                         ts, steps, ConsistencyParameterisation())
     expected = [karras_sigma(t, steps, 0.002, 80.0) for t in ts[:-1]]
     assert denoiser.sigmas == pytest.approx(expected, rel=1e-6)
     # Line 2: x ~ N(P y, t_1^2): the same noise a fresh generator draws.
@@ -133,7 +134,8 @@ def test_edit_multistep_must_end_at_sigma_min():
     with pytest.raises(ValueError, match='steps - 1 = 39'):
         edit_multistep(RecordingDenoiser(torch.zeros(1)),
                        torch.zeros(1, 3, 4, 4), StrokeGuidance(),
-                       build_generator('determ', 1, 0), (0, 20, 30), 40)
+                       build_generator('determ', 1, 0), (0, 20, 30), 40,
+                       ConsistencyParameterisation())
 
 
 def test_slerp_endpoints_midpoint_and_fallback():

@@ -1,4 +1,4 @@
-"""Every trainer on the ``cuda`` device, without a GPU.
+"""Every training recipe on the ``cuda`` device, without a GPU.
 
 Each digits training config (``configs/consistency_models/train/*digits*``)
 and ImageNet's continuous CD (whose loss differentiates through the JVP),
@@ -16,13 +16,16 @@ What this module replaces, and nothing else:
 
 Data-dependent calls (a fake tensor has no values to branch on):
 
-- ``AveragedTrainer._check_finite``, the non-finite-loss guard
+- ``check_finite`` of the model's ``loss``, the non-finite-loss guard
   (``if not torch.isfinite(loss)``): a no-op.
 - ``bool(at_boundary.all())`` in ``ECTObjective._target`` (its shortcut
   when every sample sits at ``r = 0``): ``ect.bool`` answers ``False`` for
   a fake tensor, so the general ``torch.where`` path runs.
-- ``float(sigmas[i])`` in the multistep and Heun samplers (a step's noise
-  level as a Python number): ``samplers.float`` answers ``1.0`` for a fake
+- ``float(sigmas[i])`` in the multistep and Heun samplers and their steps
+  (a step's noise level as a Python number): ``samplers.float`` and
+  ``steps.float`` answer ``1.0`` for a fake tensor.
+- ``float(...)`` of the two parts of ``JointObjective``'s loss, which it
+  logs as Python numbers: ``joint.float`` answers ``1.0`` for a fake
   tensor.
 
 Calls that need a CUDA driver, whatever the data:
@@ -45,6 +48,7 @@ some forward-mode tensors reach the mode as plain tensors, which it then
 converts; a CPU/CUDA mix raises all the same.
 """
 import builtins
+import importlib
 import os
 import os.path as osp
 
@@ -55,9 +59,8 @@ from mmengine.optim import build_optim_wrapper
 from torch._subclasses.fake_tensor import FakeTensor, FakeTensorMode
 
 from mmcm.apis import random_unet_state_dict
-from mmcm.models.objectives import ect
-from mmcm.models.sampling import samplers
-from mmcm.models.trainers import AveragedTrainer
+from mmcm.models.objectives import ect, joint
+from mmcm.models.sampling import samplers, steps
 from mmcm.registry import MODELS
 
 from ..conftest import REPO
@@ -68,6 +71,7 @@ DIGITS = sorted(name for name in os.listdir(TRAIN) if 'digits' in name)
 RECIPES = DIGITS + ['cm-cd-continuous_adm-unet_8xb256-600k_imagenet-64x64.py']
 SMALL_MIXER = dict(num_blocks=2, hidden_dim=64)
 CUDA = torch.device('cuda', 0)
+consistency_model = importlib.import_module('mmcm.models.consistency_model')
 
 
 def test_every_digits_recipe_is_covered():
@@ -78,20 +82,22 @@ def small_model_cfg(name, tmp_path):
     """The recipe's model with a smaller network; its teacher and
     ``init_from`` a random official-format checkpoint."""
     cfg = Config.fromfile(osp.join(TRAIN, name)).model
-    if cfg.unet.type == 'ADMUNet':  # one level, attention included
-        cfg.unet.update(model_channels=32, num_res_blocks=1,
-                        channel_mult=(1, ), num_head_channels=32,
-                        attention_resolutions=(cfg.unet.image_size, ))
+    network, training = cfg.network, cfg.training
+    if network.type == 'ADMUNet':  # one level, attention included
+        network.update(model_channels=32, num_res_blocks=1,
+                       channel_mult=(1, ), num_head_channels=32,
+                       attention_resolutions=(network.image_size, ))
     else:
-        cfg.unet.update(SMALL_MIXER)
+        network.update(SMALL_MIXER)
     checkpoint = str(tmp_path / 'random.pt')
-    if cfg.get('teacher') or cfg.get('init_from'):
-        unet = (cfg.get('teacher') or {}).get('unet') or cfg.unet
-        torch.save(random_unet_state_dict(unet, seed=1), checkpoint)
-    if cfg.get('init_from'):
-        cfg.init_from = checkpoint
-    if cfg.get('teacher'):
-        cfg.teacher.checkpoint = checkpoint
+    teacher = training.get('teacher')
+    if teacher is not None or training.get('init_from'):
+        source = (teacher or {}).get('network') or network
+        torch.save(random_unet_state_dict(source, seed=1), checkpoint)
+    if training.get('init_from'):
+        training.init_from = checkpoint
+    if teacher is not None:
+        teacher.checkpoint = checkpoint
     return cfg
 
 
@@ -100,14 +106,15 @@ def fake_cuda(monkeypatch):
     """The replacements of the module docstring; the list of the CUDA RNG
     calls, recorded as they come."""
     calls = []
-    monkeypatch.setattr(AveragedTrainer, '_check_finite',
-                        lambda self, loss, step: None)
+    monkeypatch.setattr(consistency_model, 'check_finite',
+                        lambda loss, network, iteration: None)
     monkeypatch.setattr(
         ect, 'bool', lambda v: False if isinstance(v, FakeTensor) else
         builtins.bool(v), raising=False)
-    monkeypatch.setattr(
-        samplers, 'float', lambda v: 1.0 if isinstance(v, FakeTensor) else
-        builtins.float(v), raising=False)
+    for module in (samplers, steps, joint):
+        monkeypatch.setattr(
+            module, 'float', lambda v: 1.0 if isinstance(v, FakeTensor) else
+            builtins.float(v), raising=False)
     monkeypatch.setattr(
         torch.cuda, 'get_rng_state',
         lambda device='cuda': calls.append(('get', torch.device(device))) or
@@ -147,9 +154,13 @@ def fake_backward(wrapper, reached):
     return backward
 
 
+def objective_of(model):
+    return model.training_block.objective
+
+
 def through_jvp(model):
     """Continuous CD's loss through the JVP: one float32 forward."""
-    return getattr(model.objective, 'variant', None) == 'l2-through-jvp'
+    return getattr(objective_of(model), 'variant', None) == 'l2-through-jvp'
 
 
 def replays_dropout(model):
@@ -157,7 +168,7 @@ def replays_dropout(model):
     a second forward: all but the diffusion losses and the one through the
     JVP."""
     diffusion = ('EDMObjective', 'TrigFlowObjective')
-    return (type(model.objective).__name__ not in diffusion
+    return (type(objective_of(model)).__name__ not in diffusion
             and not through_jvp(model))
 
 

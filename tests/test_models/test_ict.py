@@ -105,14 +105,16 @@ def test_exponential_scales_reach_a_ratio_that_is_not_a_power_of_two():
 
 def test_ict_digits_config_trains_a_few_steps():
     cfg = Config.fromfile(ICT_DIGITS)
-    cfg.model.unet.update(num_res_blocks=1, channel_mult=(1, 2))
+    cfg.model.network.update(num_res_blocks=1, channel_mult=(1, 2))
     torch.manual_seed(0)
     model = MODELS.build(cfg.model).train()
-    objective = model.objective
+    objective, curriculum = (model.training_block.objective,
+                             model.training_block.curriculum)
     assert type(objective.distance).__name__ == 'PseudoHuberDistance'
     assert objective.weighting == 'inverse-gap'
-    assert model.curriculum(0) == (0.0, 11)
-    assert model.curriculum(999) == (0.0, 81)
+    assert objective.index_sampler.kind == 'lognormal'
+    assert curriculum(0) == (0.0, 11)
+    assert curriculum(999) == (0.0, 81)
     losses = train_on_batch(model, uint8_batch((8, 1, 16, 16), 10), 12,
                             noise_seed=7)
     assert all(math.isfinite(v) for v in losses)

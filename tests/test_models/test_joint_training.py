@@ -18,7 +18,7 @@ JOINT_DIGITS = (f'{REPO}/configs/consistency_models/train/'
 
 def small_joint_model():
     cfg = Config.fromfile(JOINT_DIGITS)
-    cfg.model.unet.update(num_res_blocks=1, channel_mult=(1, 2))
+    cfg.model.network.update(num_res_blocks=1, channel_mult=(1, 2))
     torch.manual_seed(0)
     return cfg, MODELS.build(cfg.model).train()
 
@@ -65,6 +65,11 @@ def test_heads_share_the_torso():
 
 def test_joint_loss_is_the_weighted_sum_and_falls():
     _, model = small_joint_model()
+    objective = model.training_block.objective
+    assert type(objective).__name__ == 'JointObjective'
+    assert type(objective.consistency).__name__ == 'ConsistencyObjective'
+    assert type(objective.diffusion).__name__ == 'EDMObjective'
+    assert objective.diffusion_weight == 1.0
     logs = train(model, 12)
     first = logs[0]
     assert first['loss'] == pytest.approx(
@@ -78,7 +83,7 @@ def test_joint_loss_is_the_weighted_sum_and_falls():
 
 def test_no_diffusion_head_is_a_clear_error():
     cfg = Config.fromfile(JOINT_DIGITS)
-    cfg.model.unet.diffusion_head = False
+    cfg.model.network.diffusion_head = False
     with pytest.raises(ValueError, match='diffusion_head=True'):
         MODELS.build(cfg.model)
 
@@ -92,8 +97,8 @@ def test_both_heads_sample_from_one_checkpoint(tmp_path):
     consistency = init_model(str(tmp_path / 'joint.py'), str(path))
     diffusion = init_model(
         str(tmp_path / 'joint.py'), str(path),
-        cfg_options={'model.unet.output_head': 'diffusion',
-                     'model.preconditioner.type': 'EDMPreconditioner'})
+        cfg_options={'model.network.output_head': 'diffusion',
+                     'model.parameterisation.type': 'EDMParameterisation'})
     labels = torch.tensor([1, 2])
     one_step = consistency.sample(2, labels=labels, seed=0)
     heun = diffusion.sample(2, labels=labels, seed=0, sampler='heun',

@@ -2,7 +2,8 @@
 import pytest
 import torch
 
-from mmcm.models.labels import draw_class_labels, resolve_labels
+from mmcm.models.labels import (balanced_class_labels, draw_class_labels,
+                                resolve_labels)
 
 
 def test_given_labels_are_checked_and_one_label_repeats():
@@ -31,3 +32,11 @@ def test_drawn_labels_are_seeded_and_batch_independent():
     unseeded = resolve_labels(5, 6)
     torch.manual_seed(11)
     assert torch.equal(unseeded, torch.randint(0, 5, (6, )))
+
+
+def test_balanced_labels_cycle_through_the_classes():
+    labels = balanced_class_labels(7, 3)
+    assert labels.dtype == torch.int64
+    assert labels.tolist() == [0, 1, 2, 0, 1, 2, 0]
+    assert balanced_class_labels(2, 10).tolist() == [0, 1]
+    assert balanced_class_labels(0, 4).tolist() == []

@@ -8,7 +8,8 @@ from mmengine.logging import MessageHub
 from mmengine.optim import build_optim_wrapper
 
 from mmcm.apis import init_model
-from mmcm.models import LogVarianceHead, TrigFlowPreconditioner
+from mmcm.models import (EDMParameterisation, LogVarianceHead,
+                         TrigFlowParameterisation)
 from mmcm.models.objectives import (SCMObjective, TrigFlowObjective,
                                     consistency_tangent, normalize_tangent)
 from mmcm.models.objectives.scm import (adaptive_weighting, prior_weight,
@@ -18,6 +19,7 @@ from mmcm.registry import MODELS
 from mmcm.utils.functional import append_dims
 
 from ..conftest import REPO
+from .parity import run_objective
 
 TRAIN = f'{REPO}/configs/consistency_models/train'
 SCT = f'{TRAIN}/scm-sct_adm-unet_1xb32-1k_digits-16x16.py'
@@ -38,8 +40,8 @@ def random_unet(dtype=torch.float64):
     return unet.to(dtype).convert_torso(dtype).eval()
 
 
-def test_trigflow_preconditioner_by_hand():
-    precond = TrigFlowPreconditioner(sigma_data=0.5)
+def test_trigflow_parameterisation_by_hand():
+    precond = TrigFlowParameterisation(sigma_data=0.5)
     calls = []
 
     def network(x_in, c_noise):
@@ -54,8 +56,11 @@ def test_trigflow_preconditioner_by_hand():
     x_in, c_noise = calls[0]
     assert x_in.item() == pytest.approx(x_t / 0.5)
     assert c_noise.item() == pytest.approx(t)  # c_noise(t) = t
-    scaled = TrigFlowPreconditioner(sigma_data=0.5, time_scale=1000.0)
+    scaled = TrigFlowParameterisation(sigma_data=0.5, time_scale=1000.0)
     scaled(network, x, sigma)
+    assert calls[-1][1].item() == pytest.approx(1000 * t)
+    # The objectives' F(x / sigma_d, t) feeds the same noise input.
+    scaled.trig_network(network)(x, torch.tensor([t]))
     assert calls[-1][1].item() == pytest.approx(1000 * t)
     # f(x, 0) = x: no noise, no change.
     assert precond(network, x, torch.tensor([0.0])).item() == 2.0
@@ -120,10 +125,15 @@ def test_normalize_tangent_and_adaptive_weighting_by_hand():
     g = torch.tensor([[3.0, 4.0], [0.0, 0.0]])
     torch.testing.assert_close(normalize_tangent(g, 0.1),
                                torch.tensor([[3 / 5.1, 4 / 5.1], [0., 0.]]))
-    mse, u = torch.tensor([2.0, 2.0]), torch.tensor([0.0, math.log(2.0)])
-    torch.testing.assert_close(adaptive_weighting(mse, u),
+    mse, t = torch.tensor([2.0, 2.0]), torch.tensor([0.3, 1.2])
+
+    def head(tt):  # u(t) = 0 and log 2
+        assert tt is t
+        return torch.tensor([0.0, math.log(2.0)])
+
+    torch.testing.assert_close(adaptive_weighting(mse, head, t),
                                torch.tensor([2.0, 1.0 + math.log(2.0)]))
-    assert torch.equal(adaptive_weighting(mse, None), mse)
+    assert torch.equal(adaptive_weighting(mse, None, t), mse)
 
 
 def test_sct_loss_is_the_weighted_tangent_and_its_gradient_follows_it():
@@ -138,7 +148,8 @@ def test_sct_loss_is_the_weighted_tangent_and_its_gradient_follows_it():
     for prior in (False, True):
         objective = SCMObjective(warmup_steps=0, prior_weighting=prior)
         torch.manual_seed(3)
-        loss = objective(network, x0)
+        loss, _ = run_objective(objective, TrigFlowParameterisation(), x0,
+                                network)
         unet.zero_grad()
         loss.sum().backward()
         grads = [p.grad.clone() for p in unet.parameters()]
@@ -198,11 +209,25 @@ def test_trigflow_objective_of_a_zero_network():
     x0 = torch.randn(4, 3, 4, 4)
     objective = TrigFlowObjective()
     torch.manual_seed(5)
-    loss = objective(lambda x, t: torch.zeros_like(x), x0)
+    loss, _ = run_objective(objective, TrigFlowParameterisation(), x0,
+                            lambda x, t: torch.zeros_like(x))
     torch.manual_seed(5)
     t = sample_trigflow_time(4, -1.0, 1.4, 0.5, 'cpu')
     _, _, v = trigflow_sample(x0, t, 0.5)
     torch.testing.assert_close(loss, (v / 0.5).pow(2).flatten(1).mean(1))
+
+
+@pytest.mark.parametrize('objective', ['SCMObjective', 'TrigFlowObjective'])
+def test_trigflow_objectives_need_the_trigflow_parameterisation(objective):
+    with pytest.raises(ValueError, match='TrigFlowParameterisation'):
+        MODELS.build(dict(type=objective)).check(
+            None, EDMParameterisation())
+    network = dict(type='ADMUNet', image_size=8, in_channels=1,
+                   out_channels=1, model_channels=32, num_res_blocks=1,
+                   attention_resolutions=(), channel_mult=(1, ))
+    with pytest.raises(ValueError, match='TrigFlowParameterisation'):
+        MODELS.build(dict(type='ConsistencyModel', network=network,
+                          training=dict(objective=dict(type=objective))))
 
 
 def test_pixel_norm_needs_scale_shift():
@@ -214,7 +239,7 @@ def test_pixel_norm_needs_scale_shift():
 
 def build(path, **unet):
     cfg = Config.fromfile(path)
-    cfg.model.unet.update(SMALL_UNET, **unet)
+    cfg.model.network.update(SMALL_UNET, **unet)
     torch.manual_seed(0)
     return cfg, MODELS.build(cfg.model).train()
 
@@ -248,7 +273,9 @@ def test_sct_trains_and_samples_from_its_checkpoint(tmp_path):
     torch.save(dict(state_dict=model.state_dict()), tmp_path / 'sct.pth')
     cfg.dump(str(tmp_path / 'sct.py'))
     sampler = init_model(str(tmp_path / 'sct.py'), str(tmp_path / 'sct.pth'))
-    assert type(sampler.preconditioner).__name__ == 'TrigFlowPreconditioner'
+    assert type(sampler.parameterisation).__name__ == (
+        'TrigFlowParameterisation')
+    assert sampler.training_block is None
     images = sampler.sample(2, labels=torch.tensor([3, 4]))
     assert images.shape == (2, 1, 16, 16) and images.abs().max() <= 1
 
@@ -266,8 +293,8 @@ def test_scd_distils_a_trigflow_teacher(tmp_path):
     path = tmp_path / 'teacher.pth'
     torch.save(dict(state_dict=teacher.state_dict()), path)
     cfg = Config.fromfile(SCD)
-    cfg.model.unet.update(SMALL_UNET)
-    cfg.model.teacher.checkpoint = str(path)
+    cfg.model.network.update(SMALL_UNET)
+    cfg.model.training.teacher.checkpoint = str(path)
     student = MODELS.build(cfg.model).train()
     ema = teacher.ema.networks[-1].state_dict()
     for name, value in student.teacher.state_dict().items():
@@ -325,7 +352,10 @@ def test_scd_with_an_exact_teacher_learns_the_one_step_map():
     teacher = PointMassTeacher(points, sigma_data)
     for step in range(1000):
         x0 = torch.where(torch.rand(128, 1, 1, 1) < 0.5, *points)
-        loss = objective(net, x0, step=step, teacher=teacher).mean()
+        loss, _ = run_objective(objective, TrigFlowParameterisation(
+            sigma_data=sigma_data), x0, net, teacher=teacher,
+            iteration=step)
+        loss = loss.mean()
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()

@@ -33,9 +33,10 @@ from torch import nn
 
 from mmcm.models.objectives import SCMObjective
 from mmcm.models.objectives import scm as scm_module
+from mmcm.models.parameterisations import TrigFlowParameterisation
 from mmcm.utils.functional import trigflow_time
 
-from .parity import as_tensor, load_fixture
+from .parity import as_tensor, load_fixture, run_objective
 
 TOL = dict(rtol=1e-10, atol=1e-10)
 
@@ -129,12 +130,17 @@ def run_mmcm(case: dict, monkeypatch, prior: bool, weighted: bool = True):
     objective = SCMObjective(
         p_mean=data['p_mean'], p_std=data['p_std'],
         warmup_steps=data['tangent_warmup_steps'],
-        tangent_norm_c=data['tangent_warmup_const'],
-        sigma_data=data['sigma_data'], prior_weighting=prior)
+        tangent_norm_c=data['tangent_warmup_const'], prior_weighting=prior)
     assert objective.warmup(case['iteration']) == case['r']
+    # sCM's identity time transformation: the networks see t itself.
+    parameterisation = TrigFlowParameterisation(
+        sigma_data=data['sigma_data'], time_scale=1.0)
     x0 = as_tensor(data['x0'], shape)
-    loss = objective(student, x0, step=case['iteration'], teacher=teacher,
-                     log_variance=log_variance if weighted else None)
+    loss, logs = run_objective(
+        objective, parameterisation, x0, student, teacher=teacher,
+        log_variance=log_variance if weighted else None,
+        iteration=case['iteration'])
+    assert logs == dict(tangent_warmup=case['r'])
     assert not draws, 'the recorded noise was not drawn'
     monkeypatch.undo()
     return loss - (shift if weighted else 0.0), student, head

@@ -50,10 +50,10 @@ def test_diffusers_copy_computes_the_same_network(tiny_config):
 
     from mmcm.apis import init_model
     from mmcm.apis import random_unet_state_dict
-    from mmcm.apis.benchmarking import diffusers_copy
+    from mmcm.analysis.benchmarking import diffusers_copy
     model = init_model(tiny_config)
     model.unet.load_state_dict(random_unet_state_dict(
-        model.cfg.model.unet, seed=1))
+        model.network_cfg, seed=1))
     twin = diffusers_copy(model.unet).eval()
     x, t = torch.randn(2, 3, 32, 32), torch.tensor([5.0, 250.0])
     y = torch.tensor([0, 3])
@@ -104,12 +104,12 @@ def test_forward_flops_of_the_official_architectures(config, params,
 
     from mmcm.registry import MODELS
     from mmcm.apis import register_all_modules
-    from mmcm.apis.benchmark_targets import forward_flops
+    from mmcm.analysis.benchmark_targets import forward_flops
     register_all_modules()
     cfg = Config.fromfile(osp.join(REPO, 'configs/consistency_models',
                                    config))
     with torch.device('meta'):
-        unet = MODELS.build(cfg.model.unet)
+        unet = MODELS.build(cfg.model.network)
     assert sum(p.numel() for p in unet.parameters()) == pytest.approx(
         params, rel=1e-3)
     assert forward_flops(unet, 'meta') / 1e9 == pytest.approx(gflops,
@@ -117,8 +117,8 @@ def test_forward_flops_of_the_official_architectures(config, params,
 
 
 def test_targets_say_by_how_much_they_are_missed(capsys):
-    from mmcm.apis.benchmark_targets import (check_targets, peak_tflops,
-                                              print_targets)
+    from mmcm.analysis.benchmark_targets import (check_targets,
+                                                 peak_tflops, print_targets)
     assert peak_tflops('NVIDIA H100 80GB HBM3', 'bf16') == 989.4
     assert peak_tflops('NVIDIA H100 PCIe', 'bf16') == 756.0
     assert peak_tflops('Tesla T4', 'bf16') is None
@@ -146,7 +146,7 @@ def test_targets_say_by_how_much_they_are_missed(capsys):
 def test_cpu_peak_memory_counts_torch_allocations_exactly():
     import torch
 
-    from mmcm.apis.benchmarking import PeakMemory, measure
+    from mmcm.analysis.benchmarking import PeakMemory, measure
     kept = torch.ones(2**20)  # allocated before: not counted
     with PeakMemory('cpu') as memory:
         freed = torch.empty(2**20)  # 4 MiB, the peak

@@ -2,7 +2,7 @@
 import json
 import os.path as osp
 
-from mmcm.apis.data_benchmark import build_format, make_formats
+from mmcm.analysis.data_benchmark import build_format, make_formats
 
 from ..conftest import REPO
 

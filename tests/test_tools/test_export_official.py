@@ -15,10 +15,10 @@ import export_official  # noqa: E402
 
 def test_export_round_trip(tmp_path):
     cfg = Config.fromfile(TINY_CONFIG).model
-    trainer = MODELS.build(dict(cfg, type='ConsistencyTrainer',
-                                objective=dict(type='ConsistencyObjective',
-                                               distance='l2'),
-                                ema_decays=(0.9, 0.99)))
+    trainer = MODELS.build(dict(
+        cfg, training=dict(
+            objective=dict(type='ConsistencyObjective', distance='l2'),
+            averages=dict(ema_decays=(0.9, 0.99)))))
     with torch.no_grad():
         for i, network in enumerate(trainer.ema.networks):
             for p in network.parameters():

@@ -7,8 +7,8 @@ import pytest
 import torch
 from mmengine import Config
 
-from mmcm.apis.study import (TWO_STEP_MIDDLES, fit_to_budget,
-                             mean_and_spread)
+from mmcm.analysis.study import (TWO_STEP_MIDDLES, fit_to_budget,
+                                 mean_and_spread)
 
 from ..conftest import REPO
 
@@ -28,11 +28,12 @@ def recipe(name: str) -> Config:
 def test_fit_to_budget_scales_every_step_count():
     ect = fit_to_budget(recipe('ect'), 500)
     assert ect.train_cfg.max_iters == 500
-    assert ect.model.curriculum.scales.stage_iters == 125  # 250 at 1,000
+    # 250 at 1,000
+    assert ect.model.training.curriculum.scales.stage_iters == 125
     ict = fit_to_budget(recipe('cm-ict'), 2615)
-    assert ict.model.curriculum.scales.total_steps == 2615
+    assert ict.model.training.curriculum.scales.total_steps == 2615
     sct = fit_to_budget(recipe('scm-sct'), 1225)
-    assert sct.model.objective.warmup_steps == 123  # 100 at 1,000
+    assert sct.model.training.objective.warmup_steps == 123  # 100 at 1,000
     assert sct.val_dataloader is None and sct.val_evaluator is None
     assert sct.default_hooks.checkpoint.interval == 1225
     with pytest.raises(ValueError, match='positive'):
@@ -45,7 +46,7 @@ def test_mean_and_spread():
 
 
 TINY = [
-    'model.unet.num_res_blocks=1', 'model.unet.channel_mult=[1,2]',
+    'model.network.num_res_blocks=1', 'model.network.channel_mult=[1,2]',
     'train_dataloader.batch_size=8', 'val_evaluator.0.classifier.epochs=3'
 ]
 

@@ -11,7 +11,8 @@ import training_steps  # noqa: E402
 
 CT = osp.join(REPO, 'configs', 'consistency_models', 'train',
               'cm-ct_adm-unet_1xb32-1k_digits-16x16.py')
-SMALL = ['model.unet.num_res_blocks=1', 'model.unet.channel_mult=(1, 2)']
+SMALL = ['model.network.num_res_blocks=1',
+         'model.network.channel_mult=(1, 2)']
 
 
 def run(capsys, *extra):

@@ -19,7 +19,7 @@ def test_official_checkpoint_round_trip(tiny_config, tiny_checkpoint,
     assert all(torch.equal(loaded[k], v) for k, v in tiny_state_dict.items())
     # the same file drives the EDM config of the same architecture
     edm = init_model(TINY_EDM_CONFIG, tiny_checkpoint)
-    assert type(edm.preconditioner).__name__ == 'EDMPreconditioner'
+    assert type(edm.parameterisation).__name__ == 'EDMParameterisation'
 
 
 def test_mmengine_checkpoint_loads(tmp_path, tiny_config, tiny_state_dict):
@@ -95,7 +95,7 @@ def test_fitting_configs_finds_the_zoo_architecture():
     cfg = Config.fromfile(
         f'{REPO}/configs/_base_/models/cm_adm-unet_imagenet-64x64.py')
     with torch.device('meta'):
-        state = MODELS.build(cfg.model.unet).state_dict()
+        state = MODELS.build(cfg.model.network).state_dict()
     fits = fitting_configs(state)
     assert 'configs/consistency_models/cd-lpips_adm-unet_2step_' \
         'imagenet-64x64.py' in [f[f.index('configs/'):] for f in fits]

@@ -6,7 +6,7 @@
 # every image is exactly an 8x8 digit drawn with 2x2 pixels; no flips (a
 # mirrored digit is another glyph). RGB (the gray image in three channels)
 # and smooth upsampling stay options of DigitsDataset; for a recipe:
-#   --cfg-options model.unet.in_channels=3 model.unet.out_channels=3 \
+#   --cfg-options model.network.in_channels=3 model.network.out_channels=3 \
 #       train_dataloader.dataset.channels=3 \
 #       train_dataloader.dataset.interpolation=bilinear
 # (and the same two fields in the evaluator's train_set and reference). 'train' holds 1,617 images, 'val'

@@ -6,11 +6,11 @@
 # checkpoint and EMA rates into a copy of `consistency_distillation` and
 # takes that as its model, on its model base.
 consistency_distillation = dict(
-    type='ConsistencyTrainer',
-    objective=dict(
-        type='ConsistencyObjective', distance='l2', weighting='uniform'),
-    curriculum=dict(
-        type='ConsistencyCurriculum',
-        scales=dict(type='FixedScales', scales=40),
-        target_ema=dict(type='FixedTargetEMA', decay=0.95)),
-    teacher=dict(dropout=0.1, init_student=True))
+    training=dict(
+        objective=dict(
+            type='ConsistencyObjective', distance='l2', weighting='uniform'),
+        curriculum=dict(
+            type='ConsistencyCurriculum',
+            scales=dict(type='FixedScales', scales=40),
+            target_ema=dict(type='FixedTargetEMA', decay=0.95)),
+        teacher=dict(dropout=0.1, init_student=True)))

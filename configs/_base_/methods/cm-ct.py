@@ -7,10 +7,11 @@
 # copy of `consistency_training` and takes that as its model, on its model
 # base.
 consistency_training = dict(
-    type='ConsistencyTrainer',
-    objective=dict(
-        type='ConsistencyObjective', distance='lpips', weighting='uniform'),
-    curriculum=dict(
-        type='ConsistencyCurriculum',
-        scales=dict(type='ProgressiveScales', start_scales=2),
-        target_ema=dict(type='AdaptiveTargetEMA', start_ema=0.95)))
+    training=dict(
+        objective=dict(
+            type='ConsistencyObjective', distance='lpips',
+            weighting='uniform'),
+        curriculum=dict(
+            type='ConsistencyCurriculum',
+            scales=dict(type='ProgressiveScales', start_scales=2),
+            target_ema=dict(type='AdaptiveTargetEMA', start_ema=0.95))))

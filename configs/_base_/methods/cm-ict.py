@@ -8,23 +8,29 @@
 # `improved_consistency_training` and takes that as its model, on its model
 # base.
 improved_consistency_training = dict(
-    type='ConsistencyTrainer',
-    objective=dict(
-        type='ConsistencyObjective',
-        distance='pseudo-huber',
-        weighting='inverse-gap',
-        index_sampling=dict(kind='lognormal', p_mean=-1.1, p_std=2.0)),
-    curriculum=dict(
-        type='ConsistencyCurriculum',
-        scales=dict(type='ExponentialScales', start_scales=10),
-        target_ema=dict(type='FixedTargetEMA', decay=0.0)))
+    training=dict(
+        objective=dict(
+            type='ConsistencyObjective',
+            distance='pseudo-huber',
+            weighting='inverse-gap',
+            index_sampling=dict(kind='lognormal', p_mean=-1.1, p_std=2.0)),
+        curriculum=dict(
+            type='ConsistencyCurriculum',
+            scales=dict(type='ExponentialScales', start_scales=10),
+            target_ema=dict(type='FixedTargetEMA', decay=0.0))))
 
 # Joint consistency + diffusion training, an iCT config's variant: an EDM
-# denoising head on the UNet torso (lognormal sigma, EDM weighting) trained
-# next to the consistency loss, loss = L_iCT + diffusion_weight * L_EDM. A
-# config on an iCT recipe takes it as its model.
+# denoising head on the network's torso (lognormal sigma, EDM weighting)
+# trained next to the consistency loss, loss = L_iCT + diffusion_weight *
+# L_EDM. A config on an iCT recipe takes it as its model: its objective
+# becomes a JointObjective whose consistency part is iCT's.
 joint_consistency_diffusion = dict(
-    type='JointConsistencyTrainer',
-    unet=dict(diffusion_head=True),
-    diffusion_objective=dict(type='EDMObjective', p_mean=-1.2, p_std=1.2),
-    diffusion_weight=1.0)
+    network=dict(diffusion_head=True),
+    training=dict(
+        objective=dict(
+            _delete_=True,
+            type='JointObjective',
+            consistency=improved_consistency_training['training']
+            ['objective'],
+            diffusion=dict(type='EDMObjective', p_mean=-1.2, p_std=1.2),
+            diffusion_weight=1.0)))

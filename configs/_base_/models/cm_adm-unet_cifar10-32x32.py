@@ -4,7 +4,7 @@
 _base_ = './cm_adm-unet_imagenet-64x64.py'
 
 model = dict(
-    unet=dict(
+    network=dict(
         image_size=32,
         model_channels=128,
         num_res_blocks=4,

@@ -1,10 +1,9 @@
 # A small class-conditional ADM UNet for 16x16 gray digits (1.9M parameters,
-# CPU-trainable) with the fields of cm_adm-unet_imagenet-64x64.py outside
-# `unet` (kept equal by tests/test_configs.py).
+# CPU-trainable) on the consistency model of ./consistency-model.py.
+_base_ = './consistency-model.py'
+
 model = dict(
-    type='ConsistencyModel',
-    data_preprocessor=dict(type='ConsistencyDataPreprocessor'),
-    unet=dict(
+    network=dict(
         type='ADMUNet',
         image_size=16,
         in_channels=1,
@@ -20,11 +19,4 @@ model = dict(
         num_head_channels=32,
         num_heads_upsample=-1,
         use_scale_shift_norm=True,
-        resblock_updown=True),
-    preconditioner=dict(type='ConsistencyPreconditioner'),
-    sigma_min=0.002,
-    sigma_max=80.0,
-    sigma_data=0.5,
-    rho=7.0,
-    sampling_cfg=dict(
-        sampler='onestep', generator='determ', seed=42, clip_denoised=True))
+        resblock_updown=True))

@@ -1,15 +1,11 @@
 # The consistency model of the official ImageNet-64 checkpoints: the
-# class-conditional ADM UNet (296M parameters) with the consistency
-# parameterisation, the noise levels and the sampling defaults.
-#
-# The model bases are leaves, so that a recipe on top of one stays within
-# three levels of inheritance; the LSUN and digits bases repeat the fields
-# outside `unet`, and tests/test_configs.py checks that all three agree.
-# The smaller networks (CIFAR-10, tiny) override this one.
+# class-conditional ADM UNet (296M parameters) on the consistency model of
+# ./consistency-model.py. The smaller networks (CIFAR-10, tiny) override
+# this one.
+_base_ = './consistency-model.py'
+
 model = dict(
-    type='ConsistencyModel',
-    data_preprocessor=dict(type='ConsistencyDataPreprocessor'),
-    unet=dict(
+    network=dict(
         type='ADMUNet',
         image_size=64,
         in_channels=3,
@@ -25,11 +21,4 @@ model = dict(
         num_head_channels=64,
         num_heads_upsample=-1,
         use_scale_shift_norm=True,
-        resblock_updown=True),
-    preconditioner=dict(type='ConsistencyPreconditioner'),
-    sigma_min=0.002,
-    sigma_max=80.0,
-    sigma_data=0.5,
-    rho=7.0,
-    sampling_cfg=dict(
-        sampler='onestep', generator='determ', seed=42, clip_denoised=True))
+        resblock_updown=True))

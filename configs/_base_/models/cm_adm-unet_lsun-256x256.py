@@ -1,12 +1,11 @@
 # The consistency model of the official LSUN-256 checkpoints: the
-# unconditional ADM UNet (526M parameters) with the fields of
-# cm_adm-unet_imagenet-64x64.py outside `unet` (kept equal by
-# tests/test_configs.py), but one noise generator per sample, as the
+# unconditional ADM UNet (526M parameters) on the consistency model of
+# ./consistency-model.py, with one noise generator per sample, as the
 # official LSUN sampling commands.
+_base_ = './consistency-model.py'
+
 model = dict(
-    type='ConsistencyModel',
-    data_preprocessor=dict(type='ConsistencyDataPreprocessor'),
-    unet=dict(
+    network=dict(
         type='ADMUNet',
         image_size=256,
         in_channels=3,
@@ -23,13 +22,4 @@ model = dict(
         num_heads_upsample=-1,
         use_scale_shift_norm=False,
         resblock_updown=True),
-    preconditioner=dict(type='ConsistencyPreconditioner'),
-    sigma_min=0.002,
-    sigma_max=80.0,
-    sigma_data=0.5,
-    rho=7.0,
-    sampling_cfg=dict(
-        sampler='onestep',
-        generator='determ-indiv',
-        seed=42,
-        clip_denoised=True))
+    sampling_cfg=dict(generator='determ-indiv'))

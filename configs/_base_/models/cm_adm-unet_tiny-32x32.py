@@ -4,5 +4,5 @@
 _base_ = './cm_adm-unet_digits-16x16.py'
 
 model = dict(
-    unet=dict(image_size=32, in_channels=3, out_channels=3, num_res_blocks=1,
-              attention_resolutions=(16, 8)))
+    network=dict(image_size=32, in_channels=3, out_channels=3,
+                 num_res_blocks=1, attention_resolutions=(16, 8)))

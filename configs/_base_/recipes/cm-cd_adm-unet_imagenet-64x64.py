@@ -12,10 +12,11 @@ _base_ = [
 
 model = _base_.consistency_distillation.copy()
 model.merge(dict(
-    teacher=dict(
-        checkpoint='https://openaipublic.blob.core.windows.net/consistency/'
-        'edm_imagenet64_ema.pt'),
-    ema_decays=(0.999, 0.9999, 0.9999432189950708)))
+    training=dict(
+        teacher=dict(
+            checkpoint='https://openaipublic.blob.core.windows.net/'
+            'consistency/edm_imagenet64_ema.pt'),
+        averages=dict(ema_decays=(0.999, 0.9999, 0.9999432189950708)))))
 optim_wrapper = dict(optimizer=dict(lr=8e-6))
 
 # Validation: FID of one-step and of two-step sampling with the released

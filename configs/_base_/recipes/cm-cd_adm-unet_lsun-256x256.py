@@ -13,10 +13,11 @@ _base_ = [
 
 model = _base_.consistency_distillation.copy()
 model.merge(dict(
-    teacher=dict(
-        checkpoint='https://openaipublic.blob.core.windows.net/consistency/'
-        'edm_bedroom256_ema.pt'),
-    ema_decays=(0.9999, 0.99994, 0.9999432189950708)))
+    training=dict(
+        teacher=dict(
+            checkpoint='https://openaipublic.blob.core.windows.net/'
+            'consistency/edm_bedroom256_ema.pt'),
+        averages=dict(ema_decays=(0.9999, 0.99994, 0.9999432189950708)))))
 optim_wrapper = dict(optimizer=dict(lr=1e-5))
 
 # Validation: FID of one-step and of two-step sampling with the released

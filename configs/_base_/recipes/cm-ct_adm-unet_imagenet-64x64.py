@@ -13,8 +13,9 @@ _base_ = [
 max_iters = 800000
 model = _base_.consistency_training.copy()
 model.merge(dict(
-    curriculum=dict(scales=dict(end_scales=200, total_steps=max_iters)),
-    ema_decays=(0.999, 0.9999, 0.9999432189950708)))
+    training=dict(
+        curriculum=dict(scales=dict(end_scales=200, total_steps=max_iters)),
+        averages=dict(ema_decays=(0.999, 0.9999, 0.9999432189950708)))))
 train_cfg = dict(max_iters=max_iters)
 
 # Validation: FID of one-step and of two-step sampling with the released

@@ -13,8 +13,9 @@ _base_ = [
 max_iters = 1000000
 model = _base_.consistency_training.copy()
 model.merge(dict(
-    curriculum=dict(scales=dict(end_scales=150, total_steps=max_iters)),
-    ema_decays=(0.9999, 0.99994, 0.9999432189950708)))
+    training=dict(
+        curriculum=dict(scales=dict(end_scales=150, total_steps=max_iters)),
+        averages=dict(ema_decays=(0.9999, 0.99994, 0.9999432189950708)))))
 optim_wrapper = dict(optimizer=dict(lr=5e-5))
 train_cfg = dict(max_iters=max_iters)
 

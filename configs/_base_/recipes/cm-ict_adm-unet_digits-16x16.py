@@ -11,6 +11,7 @@ _base_ = [
 
 model = _base_.improved_consistency_training.copy()
 model.merge(dict(
-    # N reaches 80 at the data recipe's 1,000 iterations
-    curriculum=dict(scales=dict(end_scales=80, total_steps=1000)),
-    ema_decays=(0.99, )))
+    training=dict(
+        # N reaches 80 at the data recipe's 1,000 iterations
+        curriculum=dict(scales=dict(end_scales=80, total_steps=1000)),
+        averages=dict(ema_decays=(0.99, )))))

@@ -15,7 +15,8 @@ _base_ = [
 # no prior weighting: README's digits study compares both choices.
 model = _base_.trigflow.copy()
 model.merge(dict(
-    objective=dict(_base_.scm_objective, _delete_=True, warmup_steps=100,
-                   prior_weighting=False),
-    log_variance_embedding='sinusoidal',
-    ema_decays=(0.99, )))
+    training=dict(
+        objective=dict(_base_.scm_objective, _delete_=True,
+                       warmup_steps=100, prior_weighting=False),
+        log_variance=dict(embedding='sinusoidal'),
+        averages=dict(ema_decays=(0.99, )))))

@@ -4,7 +4,7 @@
 # time with sCM's ImageNet-64 P_mean -0.8, P_std 1.6 (its Table 4), Adam (lr
 # 1e-4, the schedule's) with betas (0.9, 0.99) and eps 1e-11 (Table 4),
 # 600k iterations: the teacher that sCD distils. It samples with Heun
-# through the TrigFlowPreconditioner. With recipes/imagenet-64x64.py for the
+# through the TrigFlowParameterisation. With recipes/imagenet-64x64.py for the
 # data; the training configs read the images without flips (sCM,
 # Appendix G.1).
 _base_ = [
@@ -18,9 +18,10 @@ _base_ = [
 max_iters = 600000
 model = _base_.trigflow.copy()
 model.merge(dict(
-    unet=dict(dropout=0.1),
-    objective=dict(p_mean=-0.8, p_std=1.6),
-    ema_decays=(0.999, 0.9999, 0.9999432189950708),
+    network=dict(dropout=0.1),
+    training=dict(
+        objective=dict(p_mean=-0.8, p_std=1.6),
+        averages=dict(ema_decays=(0.999, 0.9999, 0.9999432189950708))),
     sampling_cfg=dict(sampler='heun', steps=40)))
 optim_wrapper = dict(
     optimizer=dict(type='Adam', betas=(0.9, 0.99), eps=1e-11))

@@ -5,5 +5,5 @@ _base_ = [
 ]
 
 model = dict(
-    preconditioner=dict(type='EDMPreconditioner'),
+    parameterisation=dict(type='EDMParameterisation'),
     sampling_cfg=dict(sampler='heun', steps=8))

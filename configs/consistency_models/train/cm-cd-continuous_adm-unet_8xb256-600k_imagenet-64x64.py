@@ -13,8 +13,10 @@ _base_ = [
 ]
 
 model = dict(
-    objective=dict(
-        _delete_=True, type='ContinuousConsistencyObjective',
-        weighting='uniform', variant='l2-through-jvp'),
-    curriculum=dict(
-        target_ema=dict(_delete_=True, type='FixedTargetEMA', decay=0.0)))
+    training=dict(
+        objective=dict(
+            _delete_=True, type='ContinuousConsistencyObjective',
+            weighting='uniform', variant='l2-through-jvp'),
+        curriculum=dict(
+            target_ema=dict(_delete_=True, type='FixedTargetEMA',
+                            decay=0.0))))

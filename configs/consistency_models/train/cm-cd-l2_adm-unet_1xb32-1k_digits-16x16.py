@@ -16,6 +16,7 @@ _base_ = [
 
 model = _base_.consistency_distillation.copy()
 model.merge(dict(
-    teacher=dict(checkpoint='work_dirs/edm_digits/iter_1000.pth'),
-    curriculum=dict(scales=dict(scales=18)),
-    ema_decays=(0.99, )))
+    training=dict(
+        teacher=dict(checkpoint='work_dirs/edm_digits/iter_1000.pth'),
+        curriculum=dict(scales=dict(scales=18)),
+        averages=dict(ema_decays=(0.99, )))))

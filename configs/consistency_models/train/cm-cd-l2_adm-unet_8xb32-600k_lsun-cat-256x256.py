@@ -6,6 +6,7 @@ _base_ = [
 ]
 
 model = dict(
-    teacher=dict(
-        checkpoint='https://openaipublic.blob.core.windows.net/consistency/'
-        'edm_cat256_ema.pt'))
+    training=dict(
+        teacher=dict(
+            checkpoint='https://openaipublic.blob.core.windows.net/'
+            'consistency/edm_cat256_ema.pt')))

@@ -6,4 +6,4 @@ _base_ = [
     '../../_base_/recipes/imagenet-64x64.py'
 ]
 
-model = dict(objective=dict(distance='lpips'))
+model = dict(training=dict(objective=dict(distance='lpips')))

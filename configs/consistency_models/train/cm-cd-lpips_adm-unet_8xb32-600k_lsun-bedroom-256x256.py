@@ -5,5 +5,5 @@ _base_ = [
     '../../_base_/recipes/lsun-bedroom-256x256.py'
 ]
 
-model = dict(objective=dict(distance='lpips'))
+model = dict(training=dict(objective=dict(distance='lpips')))
 val_cfg = dict(settings=dict(twostep=dict(ts=(0, 17, 39))))

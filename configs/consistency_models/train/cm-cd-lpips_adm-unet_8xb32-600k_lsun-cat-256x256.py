@@ -6,8 +6,9 @@ _base_ = [
 ]
 
 model = dict(
-    objective=dict(distance='lpips'),
-    teacher=dict(
-        checkpoint='https://openaipublic.blob.core.windows.net/consistency/'
-        'edm_cat256_ema.pt'))
+    training=dict(
+        objective=dict(distance='lpips'),
+        teacher=dict(
+            checkpoint='https://openaipublic.blob.core.windows.net/'
+            'consistency/edm_cat256_ema.pt')))
 val_cfg = dict(settings=dict(twostep=dict(ts=(0, 17, 39))))

@@ -16,8 +16,9 @@ _base_ = [
 # in 11% of them with the default weight one, 10% with time_weight='karras'
 # (chance: 10%), although the FID-500 of the karras run ranked it first.
 model = dict(
-    objective=dict(
-        _delete_=True, type='ContinuousConsistencyObjective',
-        weighting='uniform', variant='stopgrad-l2sq'),
-    curriculum=dict(
-        scales=dict(_delete_=True, type='FixedScales', scales=12)))
+    training=dict(
+        objective=dict(
+            _delete_=True, type='ContinuousConsistencyObjective',
+            weighting='uniform', variant='stopgrad-l2sq'),
+        curriculum=dict(
+            scales=dict(_delete_=True, type='FixedScales', scales=12))))

@@ -14,10 +14,11 @@ _base_ = [
 ]
 
 model = dict(
-    objective=dict(
-        _delete_=True,
-        type='ConsistencyObjective',
-        distance='l2',
-        weighting='uniform'),
-    curriculum=dict(
-        scales=dict(_delete_=True, type='FixedScales', scales=12)))
+    training=dict(
+        objective=dict(
+            _delete_=True,
+            type='ConsistencyObjective',
+            distance='l2',
+            weighting='uniform'),
+        curriculum=dict(
+            scales=dict(_delete_=True, type='FixedScales', scales=12))))

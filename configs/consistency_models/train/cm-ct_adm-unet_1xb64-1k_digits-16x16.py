@@ -16,7 +16,7 @@
 #   python tools/train.py \
 #       configs/consistency_models/train/cm-ct_adm-unet_1xb64-1k_digits-16x16.py \
 #       --cfg-options train_cfg.max_iters=2188 \
-#       model.curriculum.scales.total_steps=2188
+#       model.training.curriculum.scales.total_steps=2188
 _base_ = [
     '../../_base_/models/cm_adm-unet_digits-16x16.py',
     '../../_base_/methods/cm-ct.py',
@@ -25,8 +25,9 @@ _base_ = [
 
 model = _base_.consistency_training.copy()
 model.merge(dict(
-    objective=dict(distance='pseudo-huber'),
-    curriculum=dict(scales=dict(end_scales=11, total_steps=1000)),
-    ema_decays=(0.99, )))
+    training=dict(
+        objective=dict(distance='pseudo-huber'),
+        curriculum=dict(scales=dict(end_scales=11, total_steps=1000)),
+        averages=dict(ema_decays=(0.99, )))))
 train_dataloader = dict(batch_size=64)
 optim_wrapper = dict(optimizer=dict(lr=2e-3))

@@ -8,8 +8,9 @@
 # methods/cm-ict.py).
 # The consistency head samples as usual; the diffusion head samples from the
 # same checkpoint with
-#   --cfg-options model.unet.output_head=diffusion \
-#       model.preconditioner.type=EDMPreconditioner --sampler heun --steps 18
+#   --cfg-options model.network.output_head=diffusion \
+#       model.parameterisation.type=EDMParameterisation \
+#       --sampler heun --steps 18
 _base_ = [
     '../../_base_/recipes/cm-ict_adm-unet_digits-16x16.py',
     '../../_base_/recipes/digits-16x16.py'

@@ -15,11 +15,12 @@ _base_ = [
 # CT recipe's, N reaching 1280 at its 800k iterations.
 model = _base_.improved_consistency_training.copy()
 model.merge(dict(
-    unet=dict(dropout=0.2),
-    curriculum=dict(
-        scales=dict(end_scales=1280, total_steps=_base_.max_iters)),
-    ema_decays=(0.99997, )))
-model.curriculum._delete_ = True
+    network=dict(dropout=0.2),
+    training=dict(
+        curriculum=dict(
+            scales=dict(end_scales=1280, total_steps=_base_.max_iters)),
+        averages=dict(ema_decays=(0.99997, )))))
+model.training.curriculum._delete_ = True
 
 train_dataloader = dict(batch_size=128)
 optim_wrapper = dict(optimizer=dict(type='Adam', betas=(0.9, 0.999)))

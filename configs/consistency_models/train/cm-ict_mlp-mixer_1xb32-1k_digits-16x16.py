@@ -11,7 +11,7 @@ _base_ = [
 ]
 
 model = dict(
-    unet=dict(
+    network=dict(
         _delete_=True,
         type='MLPMixer',
         image_size=16,

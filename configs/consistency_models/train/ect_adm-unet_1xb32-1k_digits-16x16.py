@@ -16,7 +16,8 @@ _base_ = [
 
 model = _base_.easy_consistency_tuning.copy()
 model.merge(dict(
-    init_from='work_dirs/edm_digits/iter_1000.pth',
-    unet=dict(dropout=0.1),
-    curriculum=dict(scales=dict(stage_iters=250)),
-    ema_decays=(0.99, )))
+    network=dict(dropout=0.1),
+    training=dict(
+        init_from='work_dirs/edm_digits/iter_1000.pth',
+        curriculum=dict(scales=dict(stage_iters=250)),
+        averages=dict(ema_decays=(0.99, )))))

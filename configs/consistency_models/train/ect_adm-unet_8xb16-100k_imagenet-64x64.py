@@ -27,16 +27,17 @@ _base_ = [
 max_iters = 100000
 model = _base_.easy_consistency_tuning.copy()
 model.merge(dict(
-    init_from='https://openaipublic.blob.core.windows.net/consistency/'
-    'edm_imagenet64_ema.pt',
-    unet=dict(dropout=0.1),
-    objective=dict(
-        weighting='karras',
-        p_mean=-0.8,
-        p_std=1.6,
-        distance=dict(type='PseudoHuberDistance', c=0.06)),
-    curriculum=dict(scales=dict(q=4)),
-    ema_decays=(0.9999, )))
+    network=dict(dropout=0.1),
+    training=dict(
+        init_from='https://openaipublic.blob.core.windows.net/consistency/'
+        'edm_imagenet64_ema.pt',
+        objective=dict(
+            weighting='karras',
+            p_mean=-0.8,
+            p_std=1.6,
+            distance=dict(type='PseudoHuberDistance', c=0.06)),
+        curriculum=dict(scales=dict(q=4)),
+        averages=dict(ema_decays=(0.9999, )))))
 # The reference reads its images without flips (xflip=False).
 train_dataloader = dict(
     batch_size=16,

@@ -19,9 +19,10 @@ _base_ = [
 max_iters = 200000
 model = _base_.easy_consistency_tuning.copy()
 model.merge(dict(
-    init_from='work_dirs/edm_cifar10/iter_400000.pth',
-    unet=dict(dropout=0.2),
-    ema_decays=(0.9999, )))
+    network=dict(dropout=0.2),
+    training=dict(
+        init_from='work_dirs/edm_cifar10/iter_400000.pth',
+        averages=dict(ema_decays=(0.9999, )))))
 # The reference reads its images without flips (xflip=False, augment=0).
 train_dataloader = dict(
     batch_size=16,

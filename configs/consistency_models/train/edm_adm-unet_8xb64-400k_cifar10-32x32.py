@@ -18,8 +18,8 @@ _base_ = [
 
 model = _base_.edm.copy()
 model.merge(dict(
-    unet=dict(dropout=0.13),
-    ema_decays=(0.9992904691232699, ),
+    network=dict(dropout=0.13),
+    training=dict(averages=dict(ema_decays=(0.9992904691232699, ))),
     sampling_cfg=dict(steps=18)))
 train_dataloader = dict(batch_size=64)
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3))

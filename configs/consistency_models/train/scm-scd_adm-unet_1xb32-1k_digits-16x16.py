@@ -13,6 +13,7 @@ _base_ = [
 ]
 
 model = dict(
-    teacher=dict(
-        checkpoint='work_dirs/trigflow_digits/iter_1000.pth',
-        init_student=True))
+    training=dict(
+        teacher=dict(
+            checkpoint='work_dirs/trigflow_digits/iter_1000.pth',
+            init_student=True)))

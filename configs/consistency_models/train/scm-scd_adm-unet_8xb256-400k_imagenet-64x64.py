@@ -16,13 +16,14 @@ _base_ = [
 
 max_iters = 400000
 model = dict(
-    unet=dict(dropout=0.0),
-    objective=dict(
-        _base_.scm_objective, _delete_=True, warmup_steps=10000,
-        p_std=1.6),
-    teacher=dict(
-        checkpoint='work_dirs/trigflow_imagenet64/iter_600000.pth',
-        init_student=True),
+    network=dict(dropout=0.0),
+    training=dict(
+        objective=dict(
+            _base_.scm_objective, _delete_=True, warmup_steps=10000,
+            p_std=1.6),
+        teacher=dict(
+            checkpoint='work_dirs/trigflow_imagenet64/iter_600000.pth',
+            init_student=True)),
     sampling_cfg=dict(_delete_=True, sampler='onestep'))
 
 # sCM reads ImageNet without horizontal flips (Appendix G.1).

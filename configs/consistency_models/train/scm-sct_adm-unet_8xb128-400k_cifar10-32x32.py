@@ -19,8 +19,10 @@ _base_ = [
 
 model = _base_.trigflow.copy()
 model.merge(dict(
-    unet=dict(dropout=0.2),
-    objective=dict(_base_.scm_objective, _delete_=True, warmup_steps=10000),
-    ema_decays=(0.9985814416806048, )))
+    network=dict(dropout=0.2),
+    training=dict(
+        objective=dict(_base_.scm_objective, _delete_=True,
+                       warmup_steps=10000),
+        averages=dict(ema_decays=(0.9985814416806048, )))))
 
 optim_wrapper = dict(optimizer=dict(type='RAdam', betas=(0.9, 0.99)))

@@ -2,7 +2,7 @@
 # with the ADM architecture of the released checkpoints, PixelNorm on its
 # adaptive GroupNorm, dropout 0.1, lognormal time (P_mean -0.8, P_std 1.6),
 # Adam eps 1e-11, no flips: the teacher that sCD distils. It samples with
-# Heun through the TrigFlowPreconditioner.
+# Heun through the TrigFlowParameterisation.
 #   bash tools/dist_train.sh \
 #       configs/consistency_models/train/trigflow_adm-unet_8xb256-600k_imagenet-64x64.py 8 \
 #       --work-dir work_dirs/trigflow_imagenet64

@@ -1,10 +1,9 @@
 """Zero-shot editing and interpolation with a consistency function."""
 from typing import Callable, Sequence
 
-import numpy as np
 import torch
 
-from ..sampling import karras_sigma, progress_iter
+from ..sampling import multistep_renoise, progress_iter
 from .operators import EditOperator
 
 Denoiser = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -13,8 +12,7 @@ Denoiser = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 @torch.no_grad()
 def edit_multistep(denoiser: Denoiser, reference: torch.Tensor,
                    operator: EditOperator, generator, ts: Sequence[int],
-                   steps: int, sigma_min: float = 0.002,
-                   sigma_max: float = 80.0, rho: float = 7.0,
+                   steps: int, parameterisation,
                    progress: bool = False) -> torch.Tensor:
     """Multistep consistency sampling with data consistency, Algorithm 4.
 
@@ -32,19 +30,21 @@ def edit_multistep(denoiser: Denoiser, reference: torch.Tensor,
         operator: The projection (inpainting, colorization, ...).
         generator: Noise source with ``randn_like``.
         ts: Ascending indices into a Karras grid of ``steps`` levels.
+        steps: Levels of the grid.
+        parameterisation: The model's, which owns the grid's range.
     """
     if ts[-1] != steps - 1:
         raise ValueError(f'editing ends at sigma_min: ts must end with '
                          f'steps - 1 = {steps - 1}, got {tuple(ts)}')
     ones = reference.new_ones([reference.shape[0]])
-    sigmas = [karras_sigma(t, steps, sigma_min, sigma_max, rho) for t in ts]
+    sigmas = [parameterisation.karras_sigma(t, steps) for t in ts]
     x = operator.initial(reference) + generator.randn_like(
         reference) * sigmas[0]
     for i in progress_iter(range(len(ts) - 1), progress):
         x0 = operator.project(reference, denoiser(x, sigmas[i] * ones))
         if i < len(ts) - 2:
-            noise_std = np.sqrt(sigmas[i + 1]**2 - sigma_min**2)
-            x = x0 + generator.randn_like(x0) * noise_std
+            x = multistep_renoise(x0, generator.randn_like(x0),
+                                  sigmas[i + 1], parameterisation.sigma_min)
     return x0
 
 

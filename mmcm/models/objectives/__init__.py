@@ -1,18 +1,24 @@
+"""Training objectives, one interface: ``objective(batch, networks,
+parameterisation, step) -> (per-sample loss, logs)``."""
+from .base import (Objective, TrainingNetworks, TrainingStep, draw,
+                   lognormal_sigmas)
 from .consistency import (ConsistencyObjective, IndexSampler,
                           consistency_sigma_pair, heun_teacher_step,
                           lognormal_index_probabilities)
 from .continuous import (ContinuousConsistencyObjective,
                          karras_time_derivative)
-from .ect import ECTObjective, ect_lower_time, lognormal_times
+from .ect import ECTObjective, ect_lower_time
 from .edm import EDMObjective
+from .joint import JointObjective
 from .scm import (SCMObjective, TrigFlowObjective, consistency_tangent,
                   normalize_tangent)
 
 __all__ = [
-    'ConsistencyObjective', 'consistency_sigma_pair', 'heun_teacher_step',
-    'IndexSampler', 'lognormal_index_probabilities',
-    'ECTObjective', 'ect_lower_time', 'lognormal_times',
-    'EDMObjective', 'SCMObjective', 'TrigFlowObjective',
-    'consistency_tangent', 'normalize_tangent',
-    'ContinuousConsistencyObjective', 'karras_time_derivative'
+    'Objective', 'TrainingNetworks', 'TrainingStep', 'draw',
+    'lognormal_sigmas', 'ConsistencyObjective', 'consistency_sigma_pair',
+    'heun_teacher_step', 'IndexSampler', 'lognormal_index_probabilities',
+    'ECTObjective', 'ect_lower_time', 'EDMObjective', 'JointObjective',
+    'SCMObjective', 'TrigFlowObjective', 'consistency_tangent',
+    'normalize_tangent', 'ContinuousConsistencyObjective',
+    'karras_time_derivative'
 ]

@@ -7,14 +7,15 @@ the teacher's probability-flow ODE (CD) or from the same noise at the lower
 level (CT, the one-sample score estimate).
 """
 import math
-from typing import Callable, Optional, Union
+from typing import Callable, Union
 
 import torch
 
 from mmcm.registry import MODELS
-from mmcm.utils.functional import append_dims, rng_state, set_rng_state
+from mmcm.utils.functional import append_dims, with_shared_dropout
 from ..losses import build_distance, get_weighting
-from ..sampling import karras_sigma
+from ..sampling import heun_step, karras_sigma
+from .base import Objective, draw
 
 Denoiser = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -95,67 +96,70 @@ def heun_teacher_step(teacher: Denoiser, x: torch.Tensor, sigma: torch.Tensor,
     Song et al. (2023) Eq. (6) with the Heun solver of Karras et al. (2022)
     Algorithm 1, the ODE being ``dx/dsigma = (x - D(x, sigma)) / sigma``.
     """
-    step = append_dims(next_sigma - sigma, x.ndim)
-    d = (x - teacher(x, sigma)) / append_dims(sigma, x.ndim)
-    x_euler = x + d * step
-    d_next = (x_euler - teacher(x_euler, next_sigma)) / append_dims(
-        next_sigma, x.ndim)
-    return x + (d + d_next) / 2 * step
+    return heun_step(teacher, x, sigma, next_sigma)
 
 
 @MODELS.register_module()
-class ConsistencyObjective:
+class ConsistencyObjective(Objective):
     """Per-sample CD/CT loss ``lambda(t_{n+1}) d(f(x_{n+1}), f^-(x_n))``.
+
+    ``t_{n+1}, t_n`` are adjacent levels of the parameterisation's
+    ``N(k)``-point Karras grid; ``x_n`` is one Heun step of the teacher's
+    PF ODE below ``x_{n+1}`` (CD, with a teacher) or the same noise at the
+    lower level (CT). The online and the target network share their
+    dropout masks. ``batch`` may hold a fixed ``noise``.
 
     Args:
         distance: Config of the distance ``d`` (``'l1'``, ``'l2'``,
             ``'l2-32'``, ``'lpips'`` or a dict).
         weighting: Name of ``lambda``, e.g. ``'uniform'`` (official CM) or
             ``'inverse-gap'`` (improved CT).
-        sigma_data: Data standard deviation for the weighting.
         index_sampling: ``'uniform'``, ``'lognormal'`` or a dict of
             :class:`IndexSampler` arguments, e.g.
             ``dict(kind='lognormal', p_mean=-1.1, p_std=2.0)``.
     """
 
+    uses_target = True
+    uses_num_scales = True
+    accepts_teacher = True
+
     def __init__(self, distance='lpips', weighting: str = 'uniform',
-                 sigma_data: float = 0.5,
                  index_sampling: Union[str, dict] = 'uniform'):
         self.distance = build_distance(distance)
         self.weighting = weighting
-        self.sigma_data = sigma_data
         if isinstance(index_sampling, str):
             index_sampling = dict(kind=index_sampling)
         self.index_sampler = IndexSampler(**index_sampling)
 
-    def __call__(self, online: Denoiser, target: Denoiser, x_start,
-                 num_scales: int, sigma_min: float, sigma_max: float,
-                 rho: float = 7.0, teacher: Optional[Denoiser] = None,
-                 noise: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Return the unreduced per-sample loss, shape ``(N,)``.
-
-        ``online``, ``target`` and ``teacher`` are denoisers ``D(x, sigma)``
-        with the labels already bound. The caller makes ``online`` and
-        ``target`` share dropout randomness (see ``ConsistencyTrainer``).
-        """
-        if noise is None:
-            noise = torch.randn_like(x_start)
-        indices = self.index_sampler(x_start.shape[0], num_scales, sigma_min,
-                                     sigma_max, rho, x_start.device)
-        sigma, next_sigma = consistency_sigma_pair(indices, num_scales,
-                                                   sigma_min, sigma_max, rho)
+    def __call__(self, batch, networks, parameterisation, step):
+        x_start, labels = batch['img'], batch.get('labels')
+        noise = draw(batch, 'noise', lambda: torch.randn_like(x_start))
+        p = parameterisation
+        indices = self.index_sampler(x_start.shape[0], step.num_scales,
+                                     p.sigma_min, p.sigma_max, p.rho,
+                                     x_start.device)
+        sigma, next_sigma = consistency_sigma_pair(
+            indices, step.num_scales, p.sigma_min, p.sigma_max, p.rho)
         x_t = x_start + noise * append_dims(sigma, x_start.ndim)
-        dropout_state = rng_state(x_start.device)
-        prediction = online(x_t, sigma)
-        if teacher is None:
+        if networks.teacher is None:
             # CT: the same noise at the lower level (an Euler step with the
             # one-sample estimate x_0 = x_start, official euler_solver).
             x_next = x_start + noise * append_dims(next_sigma, x_start.ndim)
         else:
+            teacher = p.diffusion_counterpart().denoiser(networks.teacher,
+                                                         labels)
             x_next = heun_teacher_step(teacher, x_t, sigma, next_sigma)
-        set_rng_state(dropout_state)
-        with torch.no_grad():
-            target_prediction = target(x_next.detach(), next_sigma)
-        weights = get_weighting(self.weighting, sigma, self.sigma_data,
+        online = p.denoiser(networks.online, labels)
+        target = p.denoiser(networks.target, labels)
+        prediction, target_prediction = with_shared_dropout(
+            x_start.device, lambda: online(x_t, sigma),
+            lambda: no_grad_call(target, x_next.detach(), next_sigma))
+        weights = get_weighting(self.weighting, sigma, p.sigma_data,
                                 lower_sigma=next_sigma)
-        return self.distance(prediction, target_prediction.detach()) * weights
+        return self.distance(prediction, target_prediction) * weights, {}
+
+
+@torch.no_grad()
+def no_grad_call(fn: Callable, *args) -> torch.Tensor:
+    """``fn(*args)`` without a graph, detached."""
+    return fn(*args).detach()

@@ -37,22 +37,23 @@ and ``w`` the time weight (``time_weight='one'``: 1, jcm's
     forward mode). No target network, no stop-gradient: the limit of the
     discrete loss ``||f_theta(x_sigma) - f_theta(x_{sigma - ds})||_2 / ds``.
 
-The trainer averages over the batch, as jcm's ``sum(losses * mask) /
+The model averages over the batch, as jcm's ``sum(losses * mask) /
 sum(mask)``. Dropout: the JVP is one forward, so primal and tangent share
 its mask (jcm passes one ``rng`` to its one ``jax.jvp``); the
 stop-gradient variant replays the RNG state so that the online forward
 draws the target's mask.
 """
-from typing import Callable, Optional
+from typing import Callable
 
 import torch
 
 from mmcm.registry import MODELS
 from mmcm.utils.functional import (append_dims, float32_jvp,
                                    jvp_without_grad, mean_flat,
-                                   rng_state, set_rng_state)
+                                   with_shared_dropout)
 from ..losses import get_weighting
-from ..sampling import karras_sigma
+from ..sampling import karras_sigma, ode_derivative
+from .base import Objective, draw
 
 Denoiser = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -88,7 +89,7 @@ def teacher_direction(teacher: Denoiser, x_t: torch.Tensor,
     """CD's PF-ODE direction ``(x_t - D(x_t, sigma)) / sigma``, in float32
     with autocast off like the JVP it feeds."""
     with torch.no_grad(), torch.autocast(x_t.device.type, enabled=False):
-        return (x_t - teacher(x_t, sigma)) / append_dims(sigma, x_t.ndim)
+        return ode_derivative(x_t, teacher(x_t, sigma), sigma)
 
 
 TIME_WEIGHTS = ('one', 'karras')
@@ -96,11 +97,9 @@ VARIANTS = ('stopgrad-l2sq', 'l2-through-jvp')
 
 
 @MODELS.register_module()
-class ContinuousConsistencyObjective:
-    """Per-sample continuous-time CD/CT loss (see the module docstring).
-
-    Called like :class:`ConsistencyObjective` (``num_scales`` is unused;
-    ``teacher`` makes it CD).
+class ContinuousConsistencyObjective(Objective):
+    """Per-sample continuous-time CD/CT loss (see the module docstring);
+    a teacher makes it CD. ``batch`` may hold a fixed ``noise`` and ``u``.
 
     Args:
         weighting: Name of ``lambda`` (see ``get_weighting``).
@@ -113,12 +112,13 @@ class ContinuousConsistencyObjective:
             network. ``'l2-through-jvp'``: as OpenAI's code with its
             continuous-time config (``stopgrad=False, loss_norm='l2'``),
             the l2 norm of the online network's ``df/dsigma`` with the
-            gradient through the JVP; the target network is unused.
-        sigma_data: Data standard deviation for the weighting.
+            gradient through the JVP, without a target network.
     """
 
+    accepts_teacher = True
+
     def __init__(self, weighting: str = 'uniform', time_weight: str = 'one',
-                 variant: str = 'stopgrad-l2sq', sigma_data: float = 0.5):
+                 variant: str = 'stopgrad-l2sq'):
         if time_weight not in TIME_WEIGHTS:
             raise ValueError(f'time_weight must be one of {TIME_WEIGHTS}, '
                              f'got {time_weight!r}')
@@ -128,38 +128,39 @@ class ContinuousConsistencyObjective:
         self.weighting = weighting
         self.time_weight = time_weight
         self.variant = variant
-        self.sigma_data = sigma_data
+        self.uses_target = variant == 'stopgrad-l2sq'
 
-    def __call__(self, online: Denoiser, target: Denoiser, x_start,
-                 num_scales: int, sigma_min: float, sigma_max: float,
-                 rho: float = 7.0, teacher: Optional[Denoiser] = None,
-                 noise: Optional[torch.Tensor] = None,
-                 u: Optional[torch.Tensor] = None) -> torch.Tensor:
-        if noise is None:
-            noise = torch.randn_like(x_start)
-        if u is None:
-            u = torch.rand(x_start.shape[0], device=x_start.device,
-                           dtype=x_start.dtype)
-        sigma = karras_sigma(u, 2, sigma_min, sigma_max, rho)
+    def __call__(self, batch, networks, parameterisation, step):
+        x_start, labels = batch['img'], batch.get('labels')
+        p = parameterisation
+        noise = draw(batch, 'noise', lambda: torch.randn_like(x_start))
+        u = draw(batch, 'u', lambda: torch.rand(
+            x_start.shape[0], device=x_start.device, dtype=x_start.dtype))
+        sigma = p.karras_sigma(u, 2)
         x_t = x_start + noise * append_dims(sigma, x_start.ndim)
-        if teacher is None:
+        if networks.teacher is None:
             dxdt = noise  # (x_t - x_0) / t, the one-sample estimate (CT)
         else:
+            teacher = p.diffusion_counterpart().denoiser(networks.teacher,
+                                                         labels)
             dxdt = teacher_direction(teacher, x_t, sigma)
-        step = torch.ones_like(u)
+        time_weight = torch.ones_like(u)
         if self.time_weight == 'karras':
-            step = karras_time_derivative(u, sigma_min, sigma_max, rho)
-        weights = get_weighting(self.weighting, sigma, self.sigma_data)
+            time_weight = karras_time_derivative(u, p.sigma_min, p.sigma_max,
+                                                 p.rho)
+        weights = get_weighting(self.weighting, sigma, p.sigma_data)
+        online = p.denoiser(networks.online, labels)
         if self.variant == 'l2-through-jvp':
             dfdt = ode_derivative_with_grad(online, x_t, sigma, dxdt)
-            return dfdt.flatten(1).norm(dim=1) * step * weights
-        dropout_state = rng_state(x_start.device)
-        _, dfdt = ode_derivative_along(target, x_t, sigma, dxdt)
-        set_rng_state(dropout_state)
-        prediction = online(x_t, sigma)
+            return dfdt.flatten(1).norm(dim=1) * time_weight * weights, {}
+        target = p.denoiser(networks.target, labels)
+        (_, dfdt), prediction = with_shared_dropout(
+            x_start.device,
+            lambda: ode_derivative_along(target, x_t, sigma, dxdt),
+            lambda: online(x_t, sigma))
         # f^- is the prediction's own value, not the JVP's float32 primal:
         # under autocast the two differ by rounding as large as w df^-/dt,
         # here the residual is w df^-/dt exactly (``p - p.detach()`` is 0).
         residual = (prediction - prediction.detach()) + append_dims(
-            step, x_start.ndim) * dfdt
-        return mean_flat(residual**2) * weights
+            time_weight, x_start.ndim) * dfdt
+        return mean_flat(residual**2) * weights, {}

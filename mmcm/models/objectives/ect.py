@@ -10,15 +10,14 @@ mapping) and ``a`` growing by one per stage. Here ``q^a`` is the
 ``num_scales`` that :class:`~mmcm.models.curricula.StagedScales` gives, so
 the curriculum and the trainer are those of every other CT recipe.
 """
-from typing import Callable, Optional, Union
+from typing import Union
 
 import torch
 
 from mmcm.registry import MODELS
-from mmcm.utils.functional import append_dims, rng_state, set_rng_state
+from mmcm.utils.functional import append_dims, with_shared_dropout
 from ..losses import build_distance, get_weighting
-
-Denoiser = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+from .base import Objective, draw, lognormal_sigmas
 
 
 def ect_lower_time(t: torch.Tensor, num_scales: float, k: float = 8.0,
@@ -30,23 +29,18 @@ def ect_lower_time(t: torch.Tensor, num_scales: float, k: float = 8.0,
     return torch.clamp(t * (1 - adjustment / num_scales), min=0)
 
 
-def lognormal_times(batch_size: int, p_mean: float, p_std: float,
-                    device) -> torch.Tensor:
-    """``t = exp(P_mean + P_std n)``, ``n ~ N(0, 1)`` (EDM's training
-    distribution, which ECT keeps)."""
-    return (torch.randn(batch_size, device=device) * p_std + p_mean).exp()
-
-
 @MODELS.register_module()
-class ECTObjective:
+class ECTObjective(Objective):
     """Per-sample ECT loss ``w(t, r) d(f(x_t, t), stopgrad f(x_r, r))``.
 
     ``x_t`` and ``x_r`` share their noise, the two networks their dropout
     masks; where ``r = 0`` the target is the data itself (the boundary
     condition ``f(x, 0) = x``). Meant for the EDM parameterisation
-    (``EDMPreconditioner``), which is defined down to ``t -> 0``, and the
-    online network as the target (``FixedTargetEMA(decay=0)``). Called like
-    :class:`ConsistencyObjective`; ``num_scales`` is ``q^a``.
+    (``EDMParameterisation``), which is defined down to ``t -> 0``, and the
+    online network as the target (``FixedTargetEMA(decay=0)``); the
+    curriculum's ``N(k)`` is ``q^a``. No teacher: the online network starts
+    from the diffusion model (``training.init_from``). ``batch`` may hold
+    a fixed ``noise`` and ``t``.
 
     Args:
         distance: ``d``; by default ``sqrt(|x - y|^2 + c^2) - c`` with
@@ -57,47 +51,39 @@ class ECTObjective:
             ``1 / t^2 + 1 / sigma_data^2``).
         p_mean, p_std: The lognormal distribution of ``t``.
         k, b: The mapping function's ``n(t) = 1 + k sigmoid(-b t)``.
-        sigma_data: Data standard deviation for the weighting.
     """
+
+    uses_target = True
+    uses_num_scales = True
 
     def __init__(self, distance: Union[str, dict, None] = None,
                  weighting: str = 'inverse-gap', p_mean: float = -1.1,
-                 p_std: float = 2.0, k: float = 8.0, b: float = 1.0,
-                 sigma_data: float = 0.5):
+                 p_std: float = 2.0, k: float = 8.0, b: float = 1.0):
         self.distance = build_distance(
             distance or dict(type='PseudoHuberDistance', c=0.0))
         self.weighting = weighting
         self.p_mean, self.p_std = p_mean, p_std
         self.k, self.b = k, b
-        self.sigma_data = sigma_data
 
-    def __call__(self, online: Denoiser, target: Denoiser, x_start,
-                 num_scales: int, sigma_min: float, sigma_max: float,
-                 rho: float = 7.0, teacher: Optional[Denoiser] = None,
-                 noise: Optional[torch.Tensor] = None,
-                 t: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Return the unreduced per-sample loss, shape ``(N,)``."""
-        if teacher is not None:
-            raise ValueError('ECT tunes without a teacher: start the online '
-                             'network from the diffusion model with '
-                             'init_from instead')
-        if noise is None:
-            noise = torch.randn_like(x_start)
-        if t is None:
-            t = lognormal_times(x_start.shape[0], self.p_mean, self.p_std,
-                                x_start.device)
-        r = ect_lower_time(t, num_scales, self.k, self.b)
-        dropout_state = rng_state(x_start.device)
-        prediction = online(x_start + noise * append_dims(t, noise.ndim), t)
-        set_rng_state(dropout_state)
-        goal = self._target(target, x_start, noise, r)
-        weights = get_weighting(self.weighting, t, self.sigma_data,
+    def __call__(self, batch, networks, parameterisation, step):
+        x_start, labels = batch['img'], batch.get('labels')
+        noise = draw(batch, 'noise', lambda: torch.randn_like(x_start))
+        t = draw(batch, 't', lambda: lognormal_sigmas(
+            x_start.shape[0], self.p_mean, self.p_std, x_start.device))
+        r = ect_lower_time(t, step.num_scales, self.k, self.b)
+        online = parameterisation.denoiser(networks.online, labels)
+        target = parameterisation.denoiser(networks.target, labels)
+        prediction, goal = with_shared_dropout(
+            x_start.device,
+            lambda: online(x_start + noise * append_dims(t, noise.ndim), t),
+            lambda: self._target(target, x_start, noise, r))
+        weights = get_weighting(self.weighting, t, parameterisation.sigma_data,
                                 lower_sigma=r)
-        return self.distance(prediction, goal) * weights
+        return self.distance(prediction, goal) * weights, {}
 
     @staticmethod
     @torch.no_grad()
-    def _target(target: Denoiser, x_start, noise, r) -> torch.Tensor:
+    def _target(target, x_start, noise, r) -> torch.Tensor:
         """``f^-(x_r, r)``, and ``x_0`` itself where ``r = 0``."""
         at_boundary = append_dims(r == 0, x_start.ndim)
         if bool(at_boundary.all()):

@@ -12,7 +12,9 @@ import torch
 
 from mmcm.registry import MODELS
 from mmcm.utils.functional import (append_dims, jvp_without_grad, mean_flat,
-                                   rng_state, set_rng_state, trigflow_time)
+                                   trigflow_time, with_shared_dropout)
+from ..parameterisations import TrigFlowParameterisation
+from .base import Objective, lognormal_sigmas
 
 TrigNetwork = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -24,8 +26,8 @@ def sample_trigflow_time(batch_size: int, p_mean: float, p_std: float,
     Lu & Song (2024), Section 4.2: EDM's lognormal ``sigma = e^tau``
     mapped to TrigFlow time.
     """
-    tau = p_mean + p_std * torch.randn(batch_size, device=device)
-    return trigflow_time(tau.exp(), sigma_data)
+    sigma = lognormal_sigmas(batch_size, p_mean, p_std, device)
+    return trigflow_time(sigma, sigma_data)
 
 
 def trigflow_sample(x_start: torch.Tensor, t: torch.Tensor,
@@ -88,16 +90,44 @@ def prior_weight(t: torch.Tensor, sigma_data: float) -> torch.Tensor:
 
 
 def adaptive_weighting(mean_squared: torch.Tensor,
-                       log_variance: Optional[torch.Tensor]) -> torch.Tensor:
-    """``e^{-u(t)} ||.||^2 / D + u(t)`` with a learned ``u`` (EDM2-style
-    uncertainty weighting, sCM Section 4.2); identity when ``u`` is None."""
+                       log_variance: Optional[Callable],
+                       t: torch.Tensor) -> torch.Tensor:
+    """``e^{-u(t)} ||.||^2 / D + u(t)`` with the learned head ``u``
+    (EDM2-style uncertainty weighting, sCM Section 4.2); identity when
+    there is no head."""
     if log_variance is None:
         return mean_squared
-    return torch.exp(-log_variance) * mean_squared + log_variance
+    u = log_variance(t)
+    return torch.exp(-u) * mean_squared + u
+
+
+class TrigFlowTimeObjective(Objective):
+    """Base of the TrigFlow objectives: lognormal time and the noisy
+    sample with its exact velocity, on the TrigFlow parameterisation, with
+    the learned adaptive weighting where the model has its head.
+
+    Args:
+        p_mean, p_std: Lognormal of ``sigma = sigma_d tan(t)``.
+    """
+
+    accepts_log_variance = True
+    parameterisation = TrigFlowParameterisation
+
+    def __init__(self, p_mean: float = -1.0, p_std: float = 1.4):
+        self.p_mean, self.p_std = p_mean, p_std
+
+    def training_point(self, batch: dict, sigma_data: float):
+        """``(t, x_t, dx_t/dt)`` of :func:`sample_trigflow_time` and
+        :func:`trigflow_sample` for the batch's images."""
+        x_start = batch['img']
+        t = sample_trigflow_time(x_start.shape[0], self.p_mean, self.p_std,
+                                 sigma_data, x_start.device)
+        x_t, _, dxdt = trigflow_sample(x_start, t, sigma_data)
+        return t, x_t, dxdt
 
 
 @MODELS.register_module()
-class SCMObjective:
+class SCMObjective(TrigFlowTimeObjective):
     """Per-sample continuous-time consistency loss: sCT, or sCD with a
     TrigFlow teacher.
 
@@ -105,11 +135,12 @@ class SCMObjective:
     continuous-time consistency objective (Lu & Song 2024, Eq. 8 and
     Algorithm 1), with tangent normalisation and warm-up, the prior
     weighting ``w(t) = 1 / (sigma_d tan t)`` (optional) and the learned
-    adaptive weighting (optional). ``F^-`` is the detached value of the
-    same forward pass that carries the gradient, so ``F_theta - F^-`` is
-    exactly zero under mixed precision too (a second, float32 evaluation
-    would leave the bf16 rounding in the loss, as large as ``g`` itself
-    at ImageNet size); ``g`` comes from the float32 JVP.
+    adaptive weighting (with the model's log-variance head). ``F^-`` is the
+    detached value of the same forward pass that carries the gradient, so
+    ``F_theta - F^-`` is exactly zero under mixed precision too (a second,
+    float32 evaluation would leave the bf16 rounding in the loss, as large
+    as ``g`` itself at ImageNet size); ``g`` comes from the float32 JVP.
+    Logs the warm-up factor ``tangent_warmup``.
 
     Args:
         p_mean, p_std: Lognormal of ``sigma = sigma_d tan(t)`` (sCM: -1.0,
@@ -120,19 +151,18 @@ class SCMObjective:
             disables it.
         prior_weighting: Multiply by ``1 / (sigma_d tan t)`` (the paper's;
             default).
-        sigma_data: Data standard deviation.
     """
+
+    accepts_teacher = True
 
     def __init__(self, p_mean: float = -1.0, p_std: float = 1.4,
                  warmup_steps: int = 10000,
                  tangent_norm_c: Optional[float] = 0.1,
-                 prior_weighting: bool = True,
-                 sigma_data: float = 0.5):
-        self.p_mean, self.p_std = p_mean, p_std
+                 prior_weighting: bool = True):
+        super().__init__(p_mean, p_std)
         self.warmup_steps = warmup_steps
         self.tangent_norm_c = tangent_norm_c
         self.prior_weighting = prior_weighting
-        self.sigma_data = sigma_data
 
     def warmup(self, step: int) -> float:
         """``r = min(1, step / H)``."""
@@ -140,55 +170,47 @@ class SCMObjective:
             return 1.0
         return min(1.0, step / self.warmup_steps)
 
-    def __call__(self, network: TrigNetwork, x_start: torch.Tensor,
-                 step: int = 0, teacher: Optional[TrigNetwork] = None,
-                 log_variance: Optional[Callable] = None) -> torch.Tensor:
-        """Return the unreduced per-sample loss, shape ``(N,)``."""
-        t = sample_trigflow_time(x_start.shape[0], self.p_mean, self.p_std,
-                                 self.sigma_data, x_start.device)
-        x_t, _, dxdt = trigflow_sample(x_start, t, self.sigma_data)
-        if teacher is not None:
-            dxdt = teacher_velocity(teacher, x_t, t, self.sigma_data)
-        dropout_state = rng_state(x_start.device)
-        _, g = consistency_tangent(network, x_t, t, dxdt, self.sigma_data,
-                                   self.warmup(step))
+    def __call__(self, batch, networks, parameterisation, step):
+        labels, sigma_data = batch.get('labels'), parameterisation.sigma_data
+        network = parameterisation.trig_network(networks.online, labels)
+        t, x_t, dxdt = self.training_point(batch, sigma_data)
+        if networks.teacher is not None:
+            teacher = parameterisation.trig_network(networks.teacher, labels)
+            dxdt = teacher_velocity(teacher, x_t, t, sigma_data)
+        warmup = self.warmup(step.iteration)
+        (_, g), prediction = with_shared_dropout(
+            x_t.device,
+            lambda: consistency_tangent(network, x_t, t, dxdt, sigma_data,
+                                        warmup),
+            lambda: network(x_t / sigma_data, t))
         if self.tangent_norm_c is not None:
             g = normalize_tangent(g, self.tangent_norm_c)
-        set_rng_state(dropout_state)
-        prediction = network(x_t / self.sigma_data, t)
         mse = mean_flat((prediction - prediction.detach() - g)**2)
         if self.prior_weighting:
-            mse = mse * prior_weight(t, self.sigma_data)
-        return adaptive_weighting(
-            mse, None if log_variance is None else log_variance(t))
+            mse = mse * prior_weight(t, sigma_data)
+        loss = adaptive_weighting(mse, networks.log_variance, t)
+        return loss, dict(tangent_warmup=warmup)
 
 
 @MODELS.register_module()
-class TrigFlowObjective:
+class TrigFlowObjective(TrigFlowTimeObjective):
     """Per-sample TrigFlow diffusion loss ``|| sigma_d F - dx_t/dt ||^2 /
     (D sigma_d^2)``: v-prediction of ``cos(t) z - sin(t) x_0`` (Lu & Song
-    2024, Section 2): the diffusion models sCD distils.
+    2024, Section 2): the diffusion models sCD distils; with the model's
+    log-variance head, the adaptive weighting.
 
     Args:
         p_mean, p_std: Lognormal of ``sigma = sigma_d tan(t)``.
-        sigma_data: Data standard deviation.
     """
 
-    def __init__(self, p_mean: float = -1.0, p_std: float = 1.4,
-                 sigma_data: float = 0.5):
-        self.p_mean, self.p_std = p_mean, p_std
-        self.sigma_data = sigma_data
-
-    def __call__(self, network: TrigNetwork, x_start: torch.Tensor,
-                 step: int = 0, teacher=None,
-                 log_variance: Optional[Callable] = None) -> torch.Tensor:
-        t = sample_trigflow_time(x_start.shape[0], self.p_mean, self.p_std,
-                                 self.sigma_data, x_start.device)
-        x_t, _, dxdt = trigflow_sample(x_start, t, self.sigma_data)
-        prediction = network(x_t / self.sigma_data, t)
-        mse = mean_flat((prediction - dxdt / self.sigma_data)**2)
-        return adaptive_weighting(
-            mse, None if log_variance is None else log_variance(t))
+    def __call__(self, batch, networks, parameterisation, step):
+        sigma_data = parameterisation.sigma_data
+        network = parameterisation.trig_network(networks.online,
+                                                batch.get('labels'))
+        t, x_t, dxdt = self.training_point(batch, sigma_data)
+        prediction = network(x_t / sigma_data, t)
+        mse = mean_flat((prediction - dxdt / sigma_data)**2)
+        return adaptive_weighting(mse, networks.log_variance, t), {}
 
 
 __all__ = [

@@ -8,11 +8,11 @@ with a trailing zero, or for multistep sampling the grid's levels at
 """
 from typing import Callable, Optional, Sequence
 
-import numpy as np
 import torch
 from mmengine.utils import track_iter_progress
 
 from .karras_grid import karras_sigma, karras_sigmas
+from .steps import heun_step, multistep_renoise, ode_derivative
 
 Denoiser = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -21,13 +21,6 @@ def progress_iter(iterable, show: bool):
     if not show:
         return iterable
     return track_iter_progress(list(iterable))
-
-
-def to_d(x: torch.Tensor, sigma, denoised: torch.Tensor) -> torch.Tensor:
-    """Probability-flow ODE derivative ``dx/dsigma = (x - D(x)) / sigma``."""
-    if torch.is_tensor(sigma) and sigma.ndim:
-        sigma = sigma.reshape(-1, *([1] * (x.ndim - 1)))
-    return (x - denoised) / sigma
 
 
 @torch.no_grad()
@@ -39,7 +32,7 @@ def sample_onestep(denoiser: Denoiser, x: torch.Tensor, sigmas: torch.Tensor,
 
 @torch.no_grad()
 def sample_multistep(denoiser: Denoiser, x: torch.Tensor, sigmas: torch.Tensor,
-                     generator, sigma_min: float = 0.002,
+                     generator, sigma_min: float,
                      progress: bool = False) -> torch.Tensor:
     """Multistep consistency sampling, Song et al. (2023) Algorithm 1.
 
@@ -51,9 +44,8 @@ def sample_multistep(denoiser: Denoiser, x: torch.Tensor, sigmas: torch.Tensor,
     ones = x.new_ones([x.shape[0]])
     for i in progress_iter(range(len(sigmas) - 1), progress):
         x0 = denoiser(x, float(sigmas[i]) * ones)
-        next_sigma = max(float(sigmas[i + 1]), sigma_min)
-        noise_std = np.sqrt(next_sigma**2 - sigma_min**2)
-        x = x0 + generator.randn_like(x) * noise_std
+        x = multistep_renoise(x0, generator.randn_like(x), sigmas[i + 1],
+                              sigma_min)
     return x
 
 
@@ -63,7 +55,6 @@ def sample_heun(denoiser: Denoiser, x: torch.Tensor, sigmas: torch.Tensor,
                 s_tmax: float = float('inf'), s_noise: float = 1.0,
                 progress: bool = False) -> torch.Tensor:
     """Heun steps with optional churn, Karras et al. (2022) Algorithm 2."""
-    ones = x.new_ones([x.shape[0]])
     num_steps = len(sigmas) - 1
     for i in progress_iter(range(num_steps), progress):
         sigma, sigma_next = float(sigmas[i]), float(sigmas[i + 1])
@@ -74,15 +65,8 @@ def sample_heun(denoiser: Denoiser, x: torch.Tensor, sigmas: torch.Tensor,
         sigma_hat = sigma * (gamma + 1)
         if gamma > 0:
             x = x + eps * (sigma_hat**2 - sigma**2)**0.5
-        # Euler step.
-        d = to_d(x, sigma_hat, denoiser(x, sigma_hat * ones))
-        x_next = x + d * (sigma_next - sigma_hat)
-        if sigma_next != 0:
-            # Apply 2nd order correction.
-            d_next = to_d(x_next, sigma_next, denoiser(x_next,
-                                                       sigma_next * ones))
-            x_next = x + (d + d_next) / 2 * (sigma_next - sigma_hat)
-        x = x_next
+        # Heun step; Euler to the final zero level.
+        x = heun_step(denoiser, x, sigma_hat, sigma_next)
     return x
 
 
@@ -93,7 +77,7 @@ def sample_euler(denoiser: Denoiser, x: torch.Tensor, sigmas: torch.Tensor,
     ones = x.new_ones([x.shape[0]])
     for i in progress_iter(range(len(sigmas) - 1), progress):
         sigma = sigmas[i]
-        d = to_d(x, sigma, denoiser(x, sigma * ones))
+        d = ode_derivative(x, denoiser(x, sigma * ones), sigma)
         x = x + d * (sigmas[i + 1] - sigma)
     return x
 

@@ -68,11 +68,8 @@ class MLPMixer(Accelerable, nn.Module):
         dropout: Dropout inside the MLPs.
     """
 
-    def __init__(self,
-                 image_size: int,
-                 in_channels: int = 3,
-                 out_channels: int = 3,
-                 patch_size: int = 2,
+    def __init__(self, image_size: int, *, in_channels: int = 3,
+                 out_channels: int = 3, patch_size: int = 2,
                  hidden_dim: int = 128,
                  num_blocks: int = 8,
                  token_mlp_ratio: float = 2.0,

@@ -48,7 +48,7 @@ def test_multistep_levels_and_renoising():
     x = torch.zeros(2, 1, 2, 2)
     sigmas = sampler_sigmas('multistep', 40, 0.002, 80.0, ts=(0, 10, 22))
     assert sigmas.dtype == torch.float64 and len(sigmas) == 3
-    out = sample_multistep(model, x, sigmas, OnesGenerator())
+    out = sample_multistep(model, x, sigmas, OnesGenerator(), 0.002)
     assert seen == pytest.approx([80.0, karras_sigma(10, 40, 0.002, 80.0)])
     # The last jump re-noises to sigma_22 = 1.382368 with std
     # sqrt(sigma^2 - sigma_min^2).
@@ -59,7 +59,8 @@ def test_multistep_levels_and_renoising():
 def test_multistep_ending_at_last_index_adds_no_noise():
     sigmas = sampler_sigmas('multistep', 40, 0.002, 80.0, ts=(0, 22, 39))
     out = sample_multistep(lambda x, s: torch.full_like(x, -0.3),
-                           torch.zeros(1, 1, 2, 2), sigmas, OnesGenerator())
+                           torch.zeros(1, 1, 2, 2), sigmas, OnesGenerator(),
+                           0.002)
     assert torch.allclose(out, torch.full_like(out, -0.3))
 
 

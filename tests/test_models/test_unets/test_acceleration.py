@@ -9,7 +9,7 @@ from ...conftest import TINY_CONFIG
 
 
 def tiny_unet(seed=0) -> ADMUNet:
-    cfg = Config.fromfile(TINY_CONFIG).model.unet
+    cfg = Config.fromfile(TINY_CONFIG).model.network
     unet = ADMUNet(**{k: v for k, v in cfg.items() if k != 'type'})
     unet.load_state_dict(random_unet_state_dict(cfg, seed=seed))
     return unet.eval()

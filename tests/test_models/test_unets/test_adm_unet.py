@@ -37,7 +37,7 @@ IMAGENET_OFFICIAL_SHAPES = {
 
 def meta_unet(config_path):
     with torch.device('meta'):
-        return MODELS.build(Config.fromfile(config_path).model.unet)
+        return MODELS.build(Config.fromfile(config_path).model.network)
 
 
 def test_imagenet64_official_names_shapes_and_size():

@@ -66,14 +66,16 @@ def test_bad_patch_size():
 def test_trains_a_few_consistency_steps():
     torch.manual_seed(0)
     model = MODELS.build(dict(
-        type='ConsistencyTrainer',
-        unet=dict(type='MLPMixer', image_size=8, patch_size=2,
-                  hidden_dim=32, num_blocks=2, num_classes=3),
-        objective=dict(type='ConsistencyObjective', distance='l2'),
-        curriculum=dict(type='ConsistencyCurriculum',
-                        scales=dict(type='FixedScales', scales=10),
-                        target_ema=dict(type='FixedTargetEMA', decay=0.0)),
-        ema_decays=(0.9, ))).train()
+        type='ConsistencyModel',
+        network=dict(type='MLPMixer', image_size=8, patch_size=2,
+                     hidden_dim=32, num_blocks=2, num_classes=3),
+        training=dict(
+            objective=dict(type='ConsistencyObjective', distance='l2'),
+            curriculum=dict(
+                type='ConsistencyCurriculum',
+                scales=dict(type='FixedScales', scales=10),
+                target_ema=dict(type='FixedTargetEMA', decay=0.0)),
+            averages=dict(ema_decays=(0.9, ))))).train()
     losses = train_on_batch(model, uint8_batch((8, 3, 8, 8), 3), 15,
                             lr=3e-3, noise_seed=5)
     assert losses[-1] < 0.7 * losses[0], losses

@@ -7,7 +7,8 @@ with :class:`~mmcm.evaluation.SmallDataMetrics`:
 - :func:`fit_to_budget` scales a recipe to the iterations that fit the
   budget, its curriculum's and objective's step counts with it;
 - :func:`choose_sampling` picks the weights (EMA or online) and the two-step
-  middle step on the *training* split;
+  middle step on the *training* split (the middle step by the
+  :func:`~mmcm.apis.ternary_search` of ``tools/two_step_search.py``);
 - :func:`score_runs` then scores one- and two-step samples against the
   held-out split over several sampling seeds.
 """
@@ -20,13 +21,16 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from mmcm.apis.evaluation import ternary_search
 from mmcm.evaluation.statistics import frechet_distance
+from mmcm.models.labels import balanced_class_labels
+from mmcm.utils.batching import map_batches
 from mmcm.utils.functional import quantize_uint8, to_pixels
 
 #: Keys of a recipe's model config that count iterations.
 STEP_COUNT_KEYS = ('total_steps', 'stage_iters', 'warmup_steps')
-#: Middle indices tried for two-step sampling on a 12-level Karras grid.
-TWO_STEP_MIDDLES = (5, 6, 7, 8, 9)
+#: Middle indices searched for two-step sampling on a 12-level Karras grid.
+TWO_STEP_MIDDLES = range(5, 10)
 TWO_STEP_GRID = 12
 
 
@@ -88,15 +92,15 @@ def sample_pixels(model, num_samples: int, seed: int,
                   batch_size: int = 250, **sampling) -> torch.Tensor:
     """uint8 ``(N, C, H, W)`` samples; sample ``i`` is of class
     ``i % classes`` and its noise depends on ``seed`` and ``i`` alone."""
-    labels = torch.arange(num_samples) % model.num_classes
-    batches = []
-    for start in range(0, num_samples, batch_size):
-        indices = range(start, min(start + batch_size, num_samples))
+    labels = balanced_class_labels(num_samples, model.num_classes)
+
+    def generate(indices: range) -> torch.Tensor:
         images = model.generate(indices, num_samples,
-                                labels[start:indices.stop], seed=seed,
-                                **sampling)
-        batches.append(quantize_uint8(to_pixels(images)))
-    return torch.cat(batches)
+                                labels[indices.start:indices.stop],
+                                seed=seed, **sampling)
+        return quantize_uint8(to_pixels(images))
+
+    return torch.cat(map_batches(generate, num_samples, batch_size))
 
 
 def training_split_fd(metric, images: torch.Tensor) -> float:
@@ -122,15 +126,23 @@ def two_step_settings(middle: int) -> dict:
 def choose_sampling(models: Dict[str, torch.nn.Module], metric,
                     num_samples: int = 500, seed: int = 0) -> dict:
     """The weights (a key of ``models``) with the best one-step FD to the
-    training split, and that model's best two-step middle index."""
+    training split, and that model's best two-step middle index in
+    :data:`TWO_STEP_MIDDLES`, found by :func:`~mmcm.apis.ternary_search`
+    (``selection_fd['twostep']`` holds the middles it evaluated)."""
     onestep = {name: training_split_fd(metric, sample_pixels(
         model, num_samples, seed, sampler='onestep'))
         for name, model in models.items()}
     weights = min(onestep, key=onestep.get)
-    twostep = {middle: training_split_fd(metric, sample_pixels(
-        models[weights], num_samples, seed, **two_step_settings(middle)))
-        for middle in TWO_STEP_MIDDLES}
-    middle = min(twostep, key=twostep.get)
+    twostep: Dict[int, float] = {}
+
+    def twostep_fd(middle: int) -> float:
+        twostep[middle] = training_split_fd(metric, sample_pixels(
+            models[weights], num_samples, seed, **two_step_settings(middle)))
+        return twostep[middle]
+
+    middle = ternary_search(twostep_fd, TWO_STEP_MIDDLES[0],
+                            TWO_STEP_MIDDLES[-1])
+    twostep = dict(sorted(twostep.items()))
     return dict(weights=weights, middle=middle,
                 selection_fd=dict(onestep=onestep, twostep=twostep))
 
@@ -145,7 +157,8 @@ def score_runs(model, metric, seeds: Iterable[int], middle: int,
     for name, sampling in settings.items():
         for seed in seeds:
             images = sample_pixels(model, num_samples, seed, **sampling)
-            labels = np.arange(num_samples) % model.num_classes
+            labels = balanced_class_labels(num_samples,
+                                           model.num_classes).numpy()
             for key, value in metric.scores(images, labels).items():
                 scores.setdefault(name, {}).setdefault(key, []).append(value)
     return scores

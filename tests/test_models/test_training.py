@@ -1,4 +1,5 @@
-"""Training steps of ConsistencyTrainer (CD, CT) and EDMTrainer."""
+"""Training blocks of ConsistencyModel: CD, CT and EDM steps, averages,
+teachers and checks."""
 import pytest
 import torch
 
@@ -18,17 +19,25 @@ CT_CURRICULUM = dict(
     target_ema=dict(type='AdaptiveTargetEMA', start_ema=0.9))
 
 
+def training_cfg(kind='ct', **kwargs) -> dict:
+    training = dict(objective=dict(type='ConsistencyObjective',
+                                   distance='l2'),
+                    averages=dict(ema_decays=(0.9, )))
+    if kind == 'ct':
+        training['curriculum'] = CT_CURRICULUM
+    elif kind == 'cd':
+        training['teacher'] = dict()
+    else:
+        training['objective'] = dict(type='EDMObjective')
+    return dict(training, **kwargs)
+
+
 def build(kind='ct', **kwargs):
     torch.manual_seed(0)
-    cfg = dict(type='ConsistencyTrainer', unet=UNET, ema_decays=(0.9, ),
-               objective=dict(type='ConsistencyObjective', distance='l2'))
-    if kind == 'ct':
-        cfg['curriculum'] = CT_CURRICULUM
-    elif kind == 'cd':
-        cfg['teacher'] = dict()
-    else:
-        cfg = dict(type='EDMTrainer', unet=UNET, ema_decays=(0.9, ))
-    cfg.update(kwargs)
+    param = 'EDM' if kind == 'edm' else 'Consistency'
+    cfg = dict(type='ConsistencyModel', network=UNET,
+               parameterisation=dict(type=f'{param}Parameterisation'),
+               training=training_cfg(kind, **kwargs))
     return MODELS.build(cfg).train()
 
 
@@ -61,7 +70,7 @@ def test_target_and_ema_update_arithmetic():
         for p in list(model.target_unet.parameters()) + list(
                 model.ema.parameters()):
             p.fill_(0.0)
-    target_decay, _ = model.curriculum(3)
+    target_decay, _ = model.training_block.curriculum(3)
     model.update_averages(3)
     weight = model.target_unet.input_blocks[0][0].weight
     assert torch.allclose(weight, torch.full_like(weight, 1 - target_decay))
@@ -109,10 +118,9 @@ def test_training_checkpoint_samples_with_ema_weights(tmp_path, tiny_config):
     torch.save(dict(state_dict=model.state_dict()), path)
     from mmengine import Config
     cfg = Config(dict(model=dict(
-        type='ConsistencyTrainer', unet=UNET, ema_decays=(0.9, ),
-        curriculum=CT_CURRICULUM)))
+        type='ConsistencyModel', network=UNET, training=training_cfg())))
     sampler = init_model(cfg, str(path))
-    assert type(sampler).__name__ == 'ConsistencyModel'
+    assert sampler.training_block is None
     loaded = sampler.unet.state_dict()
     ema = model.ema.networks[0].state_dict()
     assert all(torch.equal(loaded[k], ema[k]) for k in ema)
@@ -123,18 +131,16 @@ def test_cd_loads_an_official_edm_teacher(tiny_checkpoint, tiny_state_dict):
 
     from ..conftest import TINY_CONFIG
     cfg = Config.fromfile(TINY_CONFIG).model
-    trainer = MODELS.build(dict(cfg, type='ConsistencyTrainer',
-                                objective=dict(type='ConsistencyObjective',
-                                               distance='l2'),
-                                teacher=dict(checkpoint=tiny_checkpoint,
-                                             dropout=0.1)))
+    trainer = MODELS.build(dict(cfg, training=dict(
+        objective=dict(type='ConsistencyObjective', distance='l2'),
+        teacher=dict(checkpoint=tiny_checkpoint, dropout=0.1))))
     for network in (trainer.teacher, trainer.unet, trainer.target_unet):
         state = network.state_dict()
         assert all(torch.equal(state[k], v)
                    for k, v in tiny_state_dict.items())
     assert trainer.teacher.input_blocks[1][0].out_layers[2].p == 0.1
-    assert type(trainer.teacher_preconditioner).__name__ == \
-        'EDMPreconditioner'
+    teacher = trainer.parameterisation.diffusion_counterpart()
+    assert type(teacher).__name__ == 'EDMParameterisation'
 
 
 def test_update_average_is_the_official_per_tensor_update_bit_for_bit():
@@ -155,3 +161,33 @@ def test_update_average_is_the_official_per_tensor_update_bit_for_bit():
         assert torch.equal(a, b)
     assert not torch.equal(next(average.parameters()),
                            next(online.parameters()))
+
+
+def test_training_blocks_build_only_the_networks_their_objective_runs():
+    edm = build('edm')
+    assert not hasattr(edm, 'target_unet') and edm.teacher is None
+    assert edm.training_block.curriculum is None
+    assert edm.training_networks() == [edm.unet]
+    cd = build('cd')
+    assert cd.training_networks() == [cd.unet, cd.target_unet, cd.teacher]
+    assert cd.averaged_networks() == list(cd.ema.networks)
+
+
+def test_training_block_refuses_what_its_objective_cannot_use():
+    with pytest.raises(ValueError, match='training.teacher'):
+        build('ct', objective=dict(type='ECTObjective'), teacher=dict())
+    with pytest.raises(ValueError, match='training.log_variance'):
+        build('ct', log_variance=dict())
+    with pytest.raises(ValueError, match='TrigFlowParameterisation'):
+        build('ct', objective=dict(type='SCMObjective'))
+    with pytest.raises(ValueError, match='training.acceleration'):
+        build('ct', acceleration=dict(fast=True))
+    with pytest.raises(ValueError, match='sample_with'):
+        build('ct', averages=dict(sample_with='target'))
+
+
+def test_a_sampling_model_has_no_training_block():
+    model = MODELS.build(dict(type='ConsistencyModel', network=UNET))
+    assert model.training_block is None and model.averaged_networks() == []
+    with pytest.raises(ValueError, match='samples only'):
+        model.loss(batch()['inputs'])

@@ -19,7 +19,7 @@ from PIL import Image
 
 from mmcm.registry import DATASETS
 
-from .model_zoo import configs_root
+from mmcm.apis.model_zoo import configs_root
 
 #: format -> (base config of _base_/datasets, what data_root points at)
 FORMATS = {

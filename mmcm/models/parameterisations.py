@@ -1,15 +1,21 @@
-"""Denoiser parameterisations of Karras et al. (2022) and Song et al. (2023).
+"""Parameterisations of Karras et al. (2022), Song et al. (2023) and Lu &
+Song (2024): each owns the noise range ``[sigma_min, sigma_max]``,
+``sigma_data``, the grid exponent ``rho``, the scalings and the network's
+noise input, once.
 
-A denoiser wraps a network ``F`` as
+A parameterisation wraps a network ``F`` as the denoiser
 ``D(x, s) = c_skip(s) x + c_out(s) F(c_in(s) x, c_noise(s))``.
 """
 from abc import ABC, abstractmethod
-from typing import Tuple
+from functools import partial
+from typing import Callable, Optional, Tuple
 
 import torch
 
 from mmcm.registry import MODELS
-from mmcm.utils.functional import append_dims, trigflow_time
+from mmcm.utils.functional import append_dims, label_kwargs, trigflow_time
+from mmcm.utils.reprs import plain_repr
+from .sampling import karras_sigma
 
 
 def noise_conditioning(sigma: torch.Tensor) -> torch.Tensor:
@@ -46,12 +52,24 @@ def consistency_scalings(sigma: torch.Tensor, sigma_data: float,
     return c_skip, c_out, c_in
 
 
-class Preconditioner(ABC):
-    """Turns a network ``F(x, c_noise, y)`` into a denoiser ``D(x, sigma)``."""
+class Parameterisation(ABC):
+    """Turns a network ``F(x, c_noise, y)`` into a denoiser ``D(x, sigma)``
+    over the noise range it owns.
 
-    def __init__(self, sigma_data: float = 0.5, sigma_min: float = 0.002):
-        self.sigma_data = sigma_data
-        self.sigma_min = sigma_min
+    Args:
+        sigma_min: Smallest noise level (epsilon in Song et al. 2023).
+        sigma_max: Largest noise level (T).
+        sigma_data: Standard deviation of the data.
+        rho: Exponent of the Karras grid.
+    """
+
+    def __init__(self, sigma_min: float = 0.002, sigma_max: float = 80.0,
+                 sigma_data: float = 0.5, rho: float = 7.0):
+        if not 0 <= sigma_min < sigma_max:
+            raise ValueError(f'need 0 <= sigma_min < sigma_max, got '
+                             f'{sigma_min} and {sigma_max}')
+        self.sigma_min, self.sigma_max = sigma_min, sigma_max
+        self.sigma_data, self.rho = sigma_data, rho
 
     @abstractmethod
     def scalings(self, sigma: torch.Tensor):
@@ -65,17 +83,33 @@ class Preconditioner(ABC):
         output = network(c_in * x, self.noise_input(sigma), **network_kwargs)
         return c_skip * x + c_out * output.to(x.dtype)
 
+    def denoiser(self, network, labels: Optional[torch.Tensor] = None
+                 ) -> Callable:
+        """``D(x, sigma)`` of ``network`` with the class ``labels`` bound."""
+        return partial(self, network, **label_kwargs(labels))
+
     def noise_input(self, sigma: torch.Tensor) -> torch.Tensor:
         """The network's noise input ``c_noise(sigma)``."""
         return noise_conditioning(sigma)
 
+    def karras_sigma(self, position, num_points: int):
+        """Level at ``position`` of this range's ``num_points``-point Karras
+        grid (0 is ``sigma_max``, ``num_points - 1`` is ``sigma_min``)."""
+        return karras_sigma(position, num_points, self.sigma_min,
+                            self.sigma_max, self.rho)
+
+    def diffusion_counterpart(self) -> 'Parameterisation':
+        """The parameterisation of a diffusion model (a teacher, a
+        diffusion head) over the same range: this one by default."""
+        return self
+
     def __repr__(self) -> str:
-        return (f'{type(self).__name__}(sigma_data={self.sigma_data}, '
-                f'sigma_min={self.sigma_min})')
+        return plain_repr(self, 'sigma_min', 'sigma_max', 'sigma_data',
+                          'rho')
 
 
 @MODELS.register_module()
-class EDMPreconditioner(Preconditioner):
+class EDMParameterisation(Parameterisation):
     """EDM denoiser (``training_mode=edm`` in the official code)."""
 
     def scalings(self, sigma):
@@ -83,15 +117,20 @@ class EDMPreconditioner(Preconditioner):
 
 
 @MODELS.register_module()
-class ConsistencyPreconditioner(Preconditioner):
-    """Consistency function with the boundary condition ``f(x, eps) = x``."""
+class ConsistencyParameterisation(Parameterisation):
+    """Consistency function with the boundary condition ``f(x, eps) = x``;
+    its teachers are EDM denoisers over the same range."""
 
     def scalings(self, sigma):
         return consistency_scalings(sigma, self.sigma_data, self.sigma_min)
 
+    def diffusion_counterpart(self) -> Parameterisation:
+        return EDMParameterisation(self.sigma_min, self.sigma_max,
+                                   self.sigma_data, self.rho)
+
 
 @MODELS.register_module()
-class TrigFlowPreconditioner(Preconditioner):
+class TrigFlowParameterisation(Parameterisation):
     """TrigFlow model ``f(x_t, t) = cos(t) x_t - sin(t) sigma_d F(x_t /
     sigma_d, t)`` as an EDM-style denoiser ``D(x, sigma)``.
 
@@ -104,12 +143,14 @@ class TrigFlowPreconditioner(Preconditioner):
     hundreds; sCD on the digits turned to noise with it and learned with 1.
     Both sCM consistency models and TrigFlow diffusion models (whose
     ``x_0`` estimate is the same expression) sample through it with the
-    usual samplers. No ``sigma_min`` shift: ``f(x, 0) = x``.
+    usual samplers. No ``sigma_min`` shift: ``f(x, 0) = x``; ``sigma_min``
+    is the bottom of the sampling grid.
     """
 
-    def __init__(self, sigma_data: float = 0.5, sigma_min: float = 0.002,
+    def __init__(self, sigma_min: float = 0.002, sigma_max: float = 80.0,
+                 sigma_data: float = 0.5, rho: float = 7.0,
                  time_scale: float = 1.0):
-        super().__init__(sigma_data, sigma_min)
+        super().__init__(sigma_min, sigma_max, sigma_data, rho)
         self.time_scale = time_scale
 
     def scalings(self, sigma):
@@ -119,9 +160,19 @@ class TrigFlowPreconditioner(Preconditioner):
     def noise_input(self, sigma: torch.Tensor) -> torch.Tensor:
         return self.time_scale * trigflow_time(sigma, self.sigma_data)
 
+    def trig_network(self, network, labels: Optional[torch.Tensor] = None
+                     ) -> Callable:
+        """``F(x / sigma_d, t)`` as a function of ``(x_scaled, t)``."""
+        kwargs = label_kwargs(labels)
+
+        def forward(x_scaled, t):
+            return network(x_scaled, self.time_scale * t, **kwargs)
+
+        return forward
+
 
 __all__ = [
     'noise_conditioning', 'edm_scalings', 'consistency_scalings',
-    'Preconditioner', 'EDMPreconditioner', 'ConsistencyPreconditioner',
-    'TrigFlowPreconditioner'
+    'Parameterisation', 'EDMParameterisation', 'ConsistencyParameterisation',
+    'TrigFlowParameterisation'
 ]

@@ -7,8 +7,9 @@ from typing import Callable, Dict
 import torch
 from torch._C._profiler import _EventType
 
+from mmcm.apis.diffusers_interop import (diffusers_unet_config,
+                                         to_diffusers_state_dict)
 from mmcm.models.unets.acceleration import Accelerable
-from .diffusers_interop import diffusers_unet_config, to_diffusers_state_dict
 
 
 def synchronize(device) -> None:
