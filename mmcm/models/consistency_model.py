@@ -6,12 +6,15 @@ import torch
 from mmengine.model import BaseModel
 
 from mmcm.registry import MODELS
-from mmcm.utils.functional import index_list, label_kwargs, to_pixels
+from mmcm.utils.functional import index_list, label_kwargs
 from .averaging import update_average
+from .data_samples import pack_data_samples
 from .labels import resolve_labels
 from .objectives import TrainingNetworks
 from .sampling import build_generator, get_sampler, sampler_sigmas
-from .training import TrainingBlock, check_finite, current_iteration
+from .training import (TrainingBlock, check_finite, current_iteration,
+                       drop_averaged_iter, drop_teacher_keys,
+                       ignore_missing_teacher)
 
 DEFAULT_SAMPLING_CFG = dict(
     sampler='onestep',
@@ -67,9 +70,13 @@ class ConsistencyModel(BaseModel):
             cfg = upgrade_config(dict(network=network,
                                       parameterisation=parameterisation,
                                       training=training, **legacy_keys))
-            network, parameterisation = cfg['network'], cfg.get(
-                'parameterisation')
-            training = cfg.get('training')
+            unknown = set(cfg) - {'type', 'network', 'parameterisation',
+                                  'training'}
+            if unknown:
+                raise TypeError(f'unknown ConsistencyModel keys '
+                                f'{sorted(unknown)}')
+            network, parameterisation = cfg['network'], cfg['parameterisation']
+            training = cfg['training']
         if network is None:
             raise ValueError('ConsistencyModel needs a network config')
         if data_preprocessor is None:
@@ -86,9 +93,9 @@ class ConsistencyModel(BaseModel):
         if training is not None:
             self.training_block = TrainingBlock(self, **training)
             self.accelerate_training()
-        self._register_state_dict_hook(_drop_teacher_keys)
-        self.register_load_state_dict_post_hook(_ignore_missing_teacher)
-        self._register_load_state_dict_pre_hook(_drop_averaged_iter)
+        self._register_state_dict_hook(drop_teacher_keys)
+        self.register_load_state_dict_post_hook(ignore_missing_teacher)
+        self._register_load_state_dict_pre_hook(drop_averaged_iter)
 
     @property
     def network(self) -> torch.nn.Module:
@@ -221,8 +228,9 @@ class ConsistencyModel(BaseModel):
         """Generation entry point of the mmengine interface.
 
         ``mode='tensor'`` returns samples in [-1, 1]; ``mode='predict'``
-        returns data samples (:func:`new_data_sample`) with ``fake_img`` in
-        [0, 255] (and ``gt_label`` for conditional models). ``inputs`` is a
+        returns data samples (:func:`~mmcm.models.data_samples.
+        pack_data_samples`) with ``fake_img`` in [0, 255] (and ``gt_label``
+        for conditional models). ``inputs`` is a
         dict that names what to draw, in one of two ways, with ``labels``,
         ``progress`` and any sampling option beside it:
 
@@ -260,8 +268,8 @@ class ConsistencyModel(BaseModel):
         images = self.generate(indices, total, labels, **options)
         if mode == 'tensor':
             return images
-        return self._pack_data_samples(images, labels,
-                                       indices if by_index else None)
+        return pack_data_samples(images, labels,
+                                 indices if by_index else None)
 
     def loss(self, inputs: Dict, data_samples: Optional[List] = None):
         """The objective's loss of one batch at the runner's iteration,
@@ -327,61 +335,12 @@ class ConsistencyModel(BaseModel):
                              'block (model.training = dict(objective=...))')
         return self.training_block
 
-    def _pack_data_samples(self, images: torch.Tensor,
-                           labels: Optional[torch.Tensor],
-                           indices: Optional[List[int]] = None) -> list:
-        pixels = to_pixels(images).cpu()
-        samples = []
-        for i, image in enumerate(pixels):
-            sample = new_data_sample(
-                image, None if labels is None else labels[i].cpu())
-            if indices is not None:
-                sample.set_metainfo(dict(sample_index=indices[i]))
-            samples.append(sample)
-        return samples
-
-
-def new_data_sample(image: torch.Tensor, label: Optional[torch.Tensor]):
-    """A generated image as mmagic's ``DataSample`` (``fake_img`` and a
-    ``gt_label`` holding ``LabelData(label=...)``); where mmagic is not
-    installed (a bare GPU machine), mmengine's data element of the same
-    layout, which the metrics and the visualiser read alike."""
-    try:
-        from mmagic.structures import DataSample
-    except ImportError:
-        from mmengine.structures import BaseDataElement, LabelData
-        sample = BaseDataElement(fake_img=image)
-        if label is not None:
-            sample.gt_label = LabelData(label=label.reshape(-1).long())
-        return sample
-    sample = DataSample(fake_img=image)
-    if label is not None:
-        sample.set_gt_label(label)
-    return sample
-
 
 def _log_value(value) -> torch.Tensor:
     """A scalar to log: a tensor stays where it is (no device sync)."""
     if torch.is_tensor(value):
         return value.detach()
     return torch.tensor(float(value))
-
-
-def _drop_teacher_keys(module, state_dict, prefix, local_metadata):
-    """Checkpoints reference the teacher through the config, not weights."""
-    for key in [k for k in state_dict if k.startswith(prefix + 'teacher.')]:
-        del state_dict[key]
-
-
-def _ignore_missing_teacher(module, incompatible_keys) -> None:
-    missing = incompatible_keys.missing_keys
-    missing[:] = [k for k in missing if not k.startswith('teacher.')]
-
-
-def _drop_averaged_iter(state_dict, prefix, *args) -> None:
-    """Checkpoints written before the averages hook became their only
-    owner hold an ``averaged_iter`` buffer; it carries nothing now."""
-    state_dict.pop(prefix + 'averaged_iter', None)
 
 
 __all__ = ['ConsistencyModel', 'DEFAULT_SAMPLING_CFG']

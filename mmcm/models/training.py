@@ -201,3 +201,20 @@ def check_finite(loss: torch.Tensor, network: torch.nn.Module,
             f'non-finite loss ({loss.item()}) at iteration {iteration}; the '
             'weights were not updated. Lower the learning rate or train '
             'with --amp fp16 (dynamic loss scaling skips such steps).')
+
+
+def drop_teacher_keys(module, state_dict, prefix, local_metadata):
+    """Checkpoints reference the teacher through the config, not weights."""
+    for key in [k for k in state_dict if k.startswith(prefix + 'teacher.')]:
+        del state_dict[key]
+
+
+def ignore_missing_teacher(module, incompatible_keys) -> None:
+    missing = incompatible_keys.missing_keys
+    missing[:] = [k for k in missing if not k.startswith('teacher.')]
+
+
+def drop_averaged_iter(state_dict, prefix, *args) -> None:
+    """Checkpoints written before the averages hook became their only
+    owner hold an ``averaged_iter`` buffer; it carries nothing now."""
+    state_dict.pop(prefix + 'averaged_iter', None)

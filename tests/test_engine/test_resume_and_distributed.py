@@ -32,13 +32,35 @@ def train(work_dir, *options, gpus=None):
     return result
 
 
+DDP_OPTIONS = ('--cfg-options', 'train_dataloader.batch_size=4')
+
+
+@pytest.fixture(scope='module')
+def single_run(tmp_path_factory):
+    """One uninterrupted single-process run, the reference of several
+    tests (read only)."""
+    work_dir = tmp_path_factory.mktemp('single')
+    run = train(work_dir)
+    assert run.returncode == 0, run.stderr[-2000:]
+    return work_dir
+
+
+@pytest.fixture(scope='module')
+def ddp_run(tmp_path_factory):
+    """One uninterrupted two-process (gloo DDP) run of batches 4 + 4, the
+    reference of several tests (read only)."""
+    work_dir = tmp_path_factory.mktemp('ddp')
+    run = train(work_dir, *DDP_OPTIONS, gpus=2)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return work_dir
+
+
 def losses(work_dir, rank=0):
     return [r['loss'] for r in read_records(work_dir, rank) if 'loss' in r]
 
 
-def test_resume_after_kill_continues_exactly(tmp_path):
-    straight, killed = tmp_path / 'straight', tmp_path / 'killed'
-    assert train(straight).returncode == 0
+def test_resume_after_kill_continues_exactly(tmp_path, single_run):
+    straight, killed = single_run, tmp_path / 'killed'
     crash = train(killed, '--cfg-options', 'stop_after_iter=4')
     assert crash.returncode != 0 and osp.isfile(killed / 'iter_4.pth')
     resumed = train(killed, '--resume', str(killed / 'iter_4.pth'))
@@ -55,12 +77,8 @@ def test_resume_after_kill_continues_exactly(tmp_path):
     assert b['meta']['iter'] == 8
 
 
-def test_two_gloo_processes_follow_one(tmp_path):
-    single, double = tmp_path / 'single', tmp_path / 'double'
-    assert train(single).returncode == 0
-    run = train(double, '--cfg-options', 'train_dataloader.batch_size=4',
-                gpus=2)
-    assert run.returncode == 0, run.stderr[-3000:]
+def test_two_gloo_processes_follow_one(single_run, ddp_run):
+    single, double = single_run, ddp_run
     one = losses(single)
     two = [(a + b) / 2 for a, b in zip(losses(double, 0), losses(double, 1))]
     assert len(one) == len(two) == 8
@@ -91,9 +109,8 @@ def logged(work_dir, key='loss'):
     return values
 
 
-def test_signal_saves_exits_and_resumes_bit_exactly(tmp_path):
-    straight, stopped = tmp_path / 'straight', tmp_path / 'stopped'
-    assert train(straight).returncode == 0
+def test_signal_saves_exits_and_resumes_bit_exactly(tmp_path, single_run):
+    straight, stopped = single_run, tmp_path / 'stopped'
     run = train(stopped, '--cfg-options', 'signal_after_iter=3')
     assert run.returncode == PREEMPTED_EXIT_CODE, run.stderr[-2000:]
     saved = load_checkpoint_file(str(stopped / 'iter_3.pth'))
@@ -151,12 +168,11 @@ def test_slurm_train_requeues_a_preempted_job(tmp_path):
         0, 1, 2, 3, 4, 5, 6, 7]
 
 
-def test_two_nodes_follow_two_processes_on_one_node(tmp_path):
+def test_two_nodes_follow_two_processes_on_one_node(tmp_path, ddp_run):
     """dist_train.sh on two "nodes" (NNODES=2, NODE_RANK=0/1, one process
     each, both on this machine) is the two-process run, rank for rank."""
-    one_node, two_nodes = tmp_path / 'one_node', tmp_path / 'two_nodes'
-    options = ['--cfg-options', 'train_dataloader.batch_size=4']
-    assert train(one_node, *options, gpus=2).returncode == 0
+    one_node, two_nodes = ddp_run, tmp_path / 'two_nodes'
+    options = list(DDP_OPTIONS)
     env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1',
                PYTHON=sys.executable, PORT=free_port(), NNODES='2',
                MASTER_ADDR='127.0.0.1')
@@ -172,10 +188,10 @@ def test_two_nodes_follow_two_processes_on_one_node(tmp_path):
         assert losses(two_nodes, rank) == losses(one_node, rank)
 
 
-def test_a_signal_to_one_rank_stops_both_at_the_same_iteration(tmp_path):
-    straight, stopped = tmp_path / 'straight', tmp_path / 'stopped'
-    options = ['--cfg-options', 'train_dataloader.batch_size=4']
-    assert train(straight, *options, gpus=2).returncode == 0
+def test_a_signal_to_one_rank_stops_both_at_the_same_iteration(tmp_path,
+                                                                ddp_run):
+    straight, stopped = ddp_run, tmp_path / 'stopped'
+    options = list(DDP_OPTIONS)
     run = train(stopped, *options, 'signal_after_iter=5', 'signal_rank=1',
                 gpus=2)
     assert run.returncode != 0  # torchrun reports its workers' exit 75
@@ -190,13 +206,11 @@ def test_a_signal_to_one_rank_stops_both_at_the_same_iteration(tmp_path):
         assert losses(stopped, rank) == losses(straight, rank)
 
 
-def test_fsdp_follows_ddp_and_resumes_exactly(tmp_path):
+def test_fsdp_follows_ddp_and_resumes_exactly(tmp_path, ddp_run):
     """Two gloo processes: every network sharded (FSDP) learns as DDP does,
     and a killed FSDP run resumes to the uninterrupted one's weights."""
-    ddp, fsdp, killed = (tmp_path / name for name in ('ddp', 'fsdp', 'kill'))
-    options = ['--cfg-options', 'train_dataloader.batch_size=4']
-    run = train(ddp, *options, gpus=2)
-    assert run.returncode == 0, run.stderr[-3000:]
+    ddp, fsdp, killed = ddp_run, tmp_path / 'fsdp', tmp_path / 'kill'
+    options = list(DDP_OPTIONS)
     run = train(fsdp, '--strategy', 'fsdp', *options, gpus=2)
     assert run.returncode == 0, run.stderr[-3000:]
     for rank in (0, 1):

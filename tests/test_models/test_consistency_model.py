@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from mmcm.apis import init_model
-from mmcm.models.preconditioning import consistency_scalings
+from mmcm.models.parameterisations import consistency_scalings
 
 
 @pytest.fixture(scope='module')

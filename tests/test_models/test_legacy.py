@@ -67,6 +67,10 @@ def test_old_keys_over_a_config_of_today_override_it():
     assert new['network'] == dict(UNET, dropout=0.1)
     assert new['parameterisation'] == dict(type='EDMParameterisation',
                                            sigma_max=40.0)
+    with pytest.raises(TypeError, match="unknown ConsistencyModel keys "
+                       r"\['sigma_maximum'\]"):
+        MODELS.build(dict(type='ConsistencyModel', network=UNET,
+                          sigma_maximum=80.0))
     with pytest.raises(ValueError, match='model.training.log_variance'):
         upgrade_config(dict(type='ConsistencyModel', network=UNET,
                             adaptive_weighting=True))
