@@ -1,7 +1,7 @@
 """Small tensor helpers shared by every layer: one definition each.
 
-Shapes, per-sample means, the RNG replay of dropout masks, forward-mode
-derivatives, the TrigFlow time of an EDM noise level, image conversions
+Shapes, per-sample means, the RNG replay of dropout masks, the TrigFlow
+time of an EDM noise level, image conversions
 between uint8 pixels and the model's [-1, 1] range (both ways), class-label
 keywords and the precision names of the command-line tools.
 """
@@ -9,7 +9,6 @@ from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
 import torch
-from torch.nn.attention import SDPBackend, sdpa_kernel
 
 DTYPES = {'fp32': torch.float32, 'fp16': torch.float16,
           'bf16': torch.bfloat16}
@@ -51,24 +50,6 @@ def with_shared_dropout(device, first: Callable, second: Callable):
     first_output = first()
     set_rng_state(state)
     return first_output, second()
-
-
-def float32_jvp(fn: Callable, primals: tuple, tangents: tuple):
-    """``(fn(*primals), d fn . tangents)`` by ``torch.func.jvp``, with
-    autocast off (the tangents are float32 under mixed precision too) and
-    attention through SDPA's math backend, the one that supports
-    forward-mode AD. Under grad mode both outputs are differentiable in
-    ``fn``'s parameters (reverse over forward mode)."""
-    device = primals[0].device.type
-    with sdpa_kernel(SDPBackend.MATH), torch.autocast(device, enabled=False):
-        return torch.func.jvp(fn, primals, tangents)
-
-
-def jvp_without_grad(fn: Callable, primals: tuple, tangents: tuple):
-    """:func:`float32_jvp`, detached and without building a graph."""
-    with torch.no_grad():
-        output, derivative = float32_jvp(fn, primals, tangents)
-    return output.detach(), derivative.detach()
 
 
 def trigflow_time(sigma: torch.Tensor, sigma_data: float) -> torch.Tensor:

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from mmcm.utils.functional import (append_dims, from_pixels, index_list,
-                                   jvp_without_grad, label_kwargs, mean_flat,
+                                   label_kwargs, mean_flat,
                                    pixels_to_uint8_nhwc, quantize_uint8,
                                    rng_state, set_rng_state, to_pixels,
                                    to_uint8_nhwc, trigflow_time)
@@ -27,15 +27,6 @@ def test_rng_state_replays_dropout_masks():
     set_rng_state(state)
     assert torch.equal(torch.nn.functional.dropout(torch.ones(64), 0.5),
                        first)
-
-
-def test_jvp_without_grad_is_the_directional_derivative():
-    x = torch.tensor([1.0, -2.0, 3.0], requires_grad=True)
-    v = torch.tensor([1.0, 0.5, 0.0])
-    value, derivative = jvp_without_grad(lambda t: t**2, (x, ), (v, ))
-    assert value.tolist() == [1.0, 4.0, 9.0]
-    assert derivative.tolist() == [2.0, -2.0, 0.0]  # 2 x v
-    assert not value.requires_grad and not derivative.requires_grad
 
 
 def test_trigflow_time():

@@ -8,8 +8,9 @@ direction is the teacher's ``dx/dsigma = (x_t - D(x_t, sigma)) / sigma``
 (CD) or the one-sample estimate ``(x_t - x_0) / sigma = z`` (CT), and
 ``df/dsigma = d_x f . dx/dsigma + d_sigma f`` is one ``torch.func.jvp``
 with tangents ``(dx/dsigma, 1)`` (jcm: tangents ``(t score, -1)``, the same
-derivative negated). The JVP runs in float32 with autocast off and
-attention through SDPA's math backend, the one with forward-mode AD.
+derivative negated). The JVP runs in float32 with autocast off
+(:mod:`mmcm.utils.jvp`), attention through its blockwise forward-mode rule;
+``jvp='finite-difference'`` takes a central difference instead.
 
 Two losses (``variant``), per sample, ``lambda = get_weighting(sigma)``
 and ``w`` the time weight (``time_weight='one'``: 1, jcm's
@@ -48,9 +49,10 @@ from typing import Callable
 import torch
 
 from mmcm.registry import MODELS
-from mmcm.utils.functional import (append_dims, float32_jvp,
-                                   jvp_without_grad, mean_flat,
+from mmcm.utils.functional import (append_dims, mean_flat,
                                    with_shared_dropout)
+from mmcm.utils.jvp import (JVP_METHODS, directional_derivative,
+                            jvp_without_grad)
 from ..losses import get_weighting
 from ..sampling import karras_sigma, ode_derivative
 from .base import Objective, draw
@@ -69,18 +71,21 @@ def karras_time_derivative(u: torch.Tensor, sigma_min: float,
 
 
 def ode_derivative_along(target: Denoiser, x_t: torch.Tensor,
-                         sigma: torch.Tensor, dxdt: torch.Tensor):
-    """``(f^-, df^-/dt)`` along ``dx/dt``, without gradients."""
+                         sigma: torch.Tensor, dxdt: torch.Tensor,
+                         method: str = 'exact', step: float = 1e-3):
+    """``(f^-, df^-/dt)`` along ``dx/dt``, without gradients (``method``:
+    see :func:`~mmcm.utils.jvp.directional_derivative`)."""
     return jvp_without_grad(target, (x_t, sigma),
-                            (dxdt, torch.ones_like(sigma)))
+                            (dxdt, torch.ones_like(sigma)), method, step)
 
 
 def ode_derivative_with_grad(online: Denoiser, x_t: torch.Tensor,
-                             sigma: torch.Tensor, dxdt: torch.Tensor):
-    """``df/dt`` along ``dx/dt`` (:func:`float32_jvp`), differentiable in
-    the network's parameters (reverse mode through the JVP)."""
-    _, derivative = float32_jvp(online, (x_t, sigma),
-                                (dxdt, torch.ones_like(sigma)))
+                             sigma: torch.Tensor, dxdt: torch.Tensor,
+                             method: str = 'exact', step: float = 1e-3):
+    """``df/dt`` along ``dx/dt``, differentiable in the network's
+    parameters (reverse mode through the JVP)."""
+    _, derivative = directional_derivative(
+        online, (x_t, sigma), (dxdt, torch.ones_like(sigma)), method, step)
     return derivative
 
 
@@ -113,12 +118,17 @@ class ContinuousConsistencyObjective(Objective):
             continuous-time config (``stopgrad=False, loss_norm='l2'``),
             the l2 norm of the online network's ``df/dsigma`` with the
             gradient through the JVP, without a target network.
+        jvp: ``'exact'`` (forward-mode AD, default) or
+            ``'finite-difference'`` (a central difference of step
+            ``jvp_step``; see :mod:`mmcm.utils.jvp`).
+        jvp_step: The finite difference's step.
     """
 
     accepts_teacher = True
 
     def __init__(self, weighting: str = 'uniform', time_weight: str = 'one',
-                 variant: str = 'stopgrad-l2sq'):
+                 variant: str = 'stopgrad-l2sq', jvp: str = 'exact',
+                 jvp_step: float = 1e-3):
         if time_weight not in TIME_WEIGHTS:
             raise ValueError(f'time_weight must be one of {TIME_WEIGHTS}, '
                              f'got {time_weight!r}')
@@ -128,6 +138,10 @@ class ContinuousConsistencyObjective(Objective):
         self.weighting = weighting
         self.time_weight = time_weight
         self.variant = variant
+        if jvp not in JVP_METHODS:
+            raise ValueError(f'jvp must be one of {JVP_METHODS}, got '
+                             f'{jvp!r}')
+        self.jvp, self.jvp_step = jvp, jvp_step
         self.uses_target = variant == 'stopgrad-l2sq'
 
     def __call__(self, batch, networks, parameterisation, step):
@@ -151,12 +165,14 @@ class ContinuousConsistencyObjective(Objective):
         weights = get_weighting(self.weighting, sigma, p.sigma_data)
         online = p.denoiser(networks.online, labels)
         if self.variant == 'l2-through-jvp':
-            dfdt = ode_derivative_with_grad(online, x_t, sigma, dxdt)
+            dfdt = ode_derivative_with_grad(online, x_t, sigma, dxdt,
+                                            self.jvp, self.jvp_step)
             return dfdt.flatten(1).norm(dim=1) * time_weight * weights, {}
         target = p.denoiser(networks.target, labels)
         (_, dfdt), prediction = with_shared_dropout(
             x_start.device,
-            lambda: ode_derivative_along(target, x_t, sigma, dxdt),
+            lambda: ode_derivative_along(target, x_t, sigma, dxdt, self.jvp,
+                                         self.jvp_step),
             lambda: online(x_t, sigma))
         # f^- is the prediction's own value, not the JVP's float32 primal:
         # under autocast the two differ by rounding as large as w df^-/dt,

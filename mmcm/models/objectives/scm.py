@@ -11,8 +11,9 @@ from typing import Callable, Optional
 import torch
 
 from mmcm.registry import MODELS
-from mmcm.utils.functional import (append_dims, jvp_without_grad, mean_flat,
-                                   trigflow_time, with_shared_dropout)
+from mmcm.utils.functional import (append_dims, mean_flat, trigflow_time,
+                                   with_shared_dropout)
+from mmcm.utils.jvp import JVP_METHODS, jvp_without_grad
 from ..parameterisations import TrigFlowParameterisation
 from .base import Objective, lognormal_sigmas
 
@@ -53,7 +54,8 @@ def teacher_velocity(teacher: TrigNetwork, x_t: torch.Tensor,
 
 def consistency_tangent(network: TrigNetwork, x_t: torch.Tensor,
                         t: torch.Tensor, dxdt: torch.Tensor,
-                        sigma_data: float, warmup: float = 1.0):
+                        sigma_data: float, warmup: float = 1.0,
+                        jvp: str = 'exact', jvp_step: float = 1e-3):
     """``(F^-, g)``: the stop-gradient output and the update direction.
 
     ``g = cos(t) df^-/dt`` along the PF-ODE, written out (Lu & Song 2024,
@@ -64,13 +66,14 @@ def consistency_tangent(network: TrigNetwork, x_t: torch.Tensor,
     ``torch.func.jvp`` with tangents ``(cos t sin t dx_t/dt / sigma_d,
     cos t sin t)`` (the ``cos t sin t`` factor keeps it bounded near
     ``t = pi / 2``). ``r`` is the tangent warm-up factor in ``[0, 1]``.
-    Attention runs through SDPA's math backend, which supports the JVP.
+    ``jvp`` and ``jvp_step`` choose the derivative
+    (:func:`~mmcm.utils.jvp.directional_derivative`).
     """
     cos, sin = torch.cos(t), torch.sin(t)
     scale = append_dims(cos * sin, x_t.ndim)
     f_minus, df_scaled = jvp_without_grad(
-        network, (x_t / sigma_data, t), (scale * dxdt / sigma_data,
-                                         cos * sin))
+        network, (x_t / sigma_data, t),
+        (scale * dxdt / sigma_data, cos * sin), jvp, jvp_step)
     cos2 = append_dims(cos**2, x_t.ndim)
     g = (-cos2 * (sigma_data * f_minus - dxdt) -
          warmup * (scale * x_t + sigma_data * df_scaled))
@@ -151,6 +154,10 @@ class SCMObjective(TrigFlowTimeObjective):
             disables it.
         prior_weighting: Multiply by ``1 / (sigma_d tan t)`` (the paper's;
             default).
+        jvp: ``'exact'`` (forward-mode AD, default) or
+            ``'finite-difference'`` (a central difference of step
+            ``jvp_step``; see :mod:`mmcm.utils.jvp`).
+        jvp_step: The finite difference's step.
     """
 
     accepts_teacher = True
@@ -158,7 +165,12 @@ class SCMObjective(TrigFlowTimeObjective):
     def __init__(self, p_mean: float = -1.0, p_std: float = 1.4,
                  warmup_steps: int = 10000,
                  tangent_norm_c: Optional[float] = 0.1,
-                 prior_weighting: bool = True):
+                 prior_weighting: bool = True, jvp: str = 'exact',
+                 jvp_step: float = 1e-3):
+        if jvp not in JVP_METHODS:
+            raise ValueError(f'jvp must be one of {JVP_METHODS}, got '
+                             f'{jvp!r}')
+        self.jvp, self.jvp_step = jvp, jvp_step
         super().__init__(p_mean, p_std)
         self.warmup_steps = warmup_steps
         self.tangent_norm_c = tangent_norm_c
@@ -181,7 +193,7 @@ class SCMObjective(TrigFlowTimeObjective):
         (_, g), prediction = with_shared_dropout(
             x_t.device,
             lambda: consistency_tangent(network, x_t, t, dxdt, sigma_data,
-                                        warmup),
+                                        warmup, self.jvp, self.jvp_step),
             lambda: network(x_t / sigma_data, t))
         if self.tangent_norm_c is not None:
             g = normalize_tangent(g, self.tangent_norm_c)

@@ -9,6 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .attention import attention
+
 
 class GroupNorm32(nn.GroupNorm):
     """GroupNorm with 32 groups that normalises in float32 (or float64).
@@ -229,6 +231,6 @@ class AttentionBlock(nn.Module):
         # stride along d as SDPA's fused (flash) kernels need.
         q, k, v = qkv.reshape(b, -1, 3, heads, c // heads).permute(
             2, 0, 3, 1, 4).unbind(0)
-        h = F.scaled_dot_product_attention(q, k, v)
+        h = attention(q, k, v)
         h = self._pointwise(self.proj_out, h.transpose(1, 2).reshape(b, -1, c))
         return x + h.transpose(1, 2).reshape(b, c, height, width)
