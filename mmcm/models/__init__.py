@@ -12,10 +12,12 @@ from .losses import (L1Distance, L2Distance, LPIPSDistance, build_distance,
                      get_weighting)
 from .objectives import (ConsistencyObjective, ContinuousConsistencyObjective,
                          ECTObjective, EDMObjective, JointObjective,
+                         MeanFlowObjective,
                          Objective, SCMObjective, TrainingNetworks,
                          TrainingStep, TrigFlowObjective)
 from .parameterisations import (ConsistencyParameterisation,
-                                EDMParameterisation, Parameterisation,
+                                EDMParameterisation, MeanFlowParameterisation,
+                                Parameterisation,
                                 TrigFlowParameterisation,
                                 consistency_scalings, edm_scalings,
                                 noise_conditioning)
@@ -26,7 +28,8 @@ __all__ = [
     'ConsistencyModel', 'DEFAULT_SAMPLING_CFG', 'check_labels',
     'expand_labels', 'resolve_labels', 'ConsistencyDataPreprocessor',
     'Parameterisation', 'ConsistencyParameterisation', 'EDMParameterisation',
-    'TrigFlowParameterisation', 'consistency_scalings', 'edm_scalings',
+    'TrigFlowParameterisation', 'MeanFlowParameterisation',
+    'MeanFlowObjective', 'consistency_scalings', 'edm_scalings',
     'noise_conditioning', 'ADMUNet', 'MLPMixer', 'default_channel_mult',
     'Objective', 'TrainingNetworks', 'TrainingStep', 'ConsistencyObjective',
     'ContinuousConsistencyObjective', 'ECTObjective', 'EDMObjective',

@@ -171,8 +171,52 @@ class TrigFlowParameterisation(Parameterisation):
         return forward
 
 
+@MODELS.register_module()
+class MeanFlowParameterisation(Parameterisation):
+    """MeanFlow (Geng et al. 2025): flow matching ``z_t = (1 - t) x + t e``
+    with a network of the average velocity ``u(z_t, r, t)`` over ``[r,
+    t]``, so that ``z_r = z_t - (t - r) u`` (Eq. 1 and 4).
+
+    Its noise levels are the flow times ``t`` in ``[0, 1]``
+    (``sigma_min = 0``, ``sigma_max = 1``: ``x_T = e``, the noise itself),
+    and as a denoiser it is the jump to ``r = 0``: ``D(z, t) = z - t u(z,
+    0, t)`` (``c_skip = 1``, ``c_out = -t``, ``c_in = 1``), MeanFlow's
+    one-step sampling from ``t = 1``. The network reads the two noise
+    inputs ``time_scale * (t, t - r)`` (``ADMUNet(num_time_inputs=2)``),
+    as MeanFlow's network reads ``(t, t - r)``.
+    """
+
+    def __init__(self, sigma_min: float = 0.0, sigma_max: float = 1.0,
+                 sigma_data: float = 0.5, rho: float = 7.0,
+                 time_scale: float = 1000.0):
+        super().__init__(sigma_min, sigma_max, sigma_data, rho)
+        self.time_scale = time_scale
+
+    def scalings(self, sigma):
+        ones = torch.ones_like(sigma)
+        return ones, -sigma, ones
+
+    def noise_input(self, sigma: torch.Tensor) -> torch.Tensor:
+        return self.time_inputs(sigma, torch.zeros_like(sigma))
+
+    def time_inputs(self, t: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
+        """The network's noise inputs ``time_scale * (t, t - r)``,
+        ``(N, 2)``."""
+        return self.time_scale * torch.stack([t, t - r], dim=1)
+
+    def mean_velocity(self, network, labels: Optional[torch.Tensor] = None
+                      ) -> Callable:
+        """``u(z, t, r)`` of ``network`` with the class ``labels`` bound."""
+        kwargs = label_kwargs(labels)
+
+        def forward(z, t, r):
+            return network(z, self.time_inputs(t, r), **kwargs)
+
+        return forward
+
+
 __all__ = [
     'noise_conditioning', 'edm_scalings', 'consistency_scalings',
     'Parameterisation', 'EDMParameterisation', 'ConsistencyParameterisation',
-    'TrigFlowParameterisation'
+    'TrigFlowParameterisation', 'MeanFlowParameterisation'
 ]

@@ -10,6 +10,8 @@ from .continuous import (ContinuousConsistencyObjective,
 from .ect import ECTObjective, ect_lower_time
 from .edm import EDMObjective
 from .joint import JointObjective
+from .meanflow import (MeanFlowObjective, logit_normal_times,
+                       meanflow_time_pair)
 from .scm import (SCMObjective, TrigFlowObjective, consistency_tangent,
                   normalize_tangent)
 
@@ -20,5 +22,6 @@ __all__ = [
     'ECTObjective', 'ect_lower_time', 'EDMObjective', 'JointObjective',
     'SCMObjective', 'TrigFlowObjective', 'consistency_tangent',
     'normalize_tangent', 'ContinuousConsistencyObjective',
-    'karras_time_derivative'
+    'karras_time_derivative', 'MeanFlowObjective', 'logit_normal_times',
+    'meanflow_time_pair'
 ]

@@ -60,6 +60,10 @@ class ADMUNet(Accelerable, nn.Module):
             ``'consistency'`` (``out``) or ``'diffusion'``.
         pixel_norm: PixelNorm on the adaptive GroupNorm scale and shift
             (needs ``use_scale_shift_norm``; sCM's network).
+        num_time_inputs: Noise inputs per image: 1 (``timesteps`` of shape
+            ``(N,)``), or 2 for MeanFlow's ``(t, t - r)`` (shape ``(N, 2)``),
+            whose sinusoidal embeddings are concatenated before the time
+            MLP, as in MeanFlow's network.
 
     :meth:`accelerate` switches on the sampling speed options
     (channels-last, autocast, ``torch.compile``, CUDA graphs).
@@ -86,7 +90,8 @@ class ADMUNet(Accelerable, nn.Module):
                  use_checkpoint: bool = False,
                  diffusion_head: bool = False,
                  output_head: str = 'consistency',
-                 pixel_norm: bool = False):
+                 pixel_norm: bool = False,
+                 num_time_inputs: int = 1):
         super().__init__()
         self.image_size = image_size
         self.in_channels = in_channels
@@ -114,9 +119,14 @@ class ADMUNet(Accelerable, nn.Module):
         self.dtype = torch.float32
         self._cast_weights, self._casting = [], False
 
+        if num_time_inputs not in (1, 2):
+            raise ValueError(f'num_time_inputs must be 1 or 2, got '
+                             f'{num_time_inputs}')
+        self.num_time_inputs = num_time_inputs
         time_embed_dim = model_channels * 4
         self.time_embed = nn.Sequential(
-            nn.Linear(model_channels, time_embed_dim), nn.SiLU(),
+            nn.Linear(model_channels * num_time_inputs, time_embed_dim),
+            nn.SiLU(),
             nn.Linear(time_embed_dim, time_embed_dim))
         if num_classes is not None:
             self.label_emb = nn.Embedding(num_classes, time_embed_dim)
@@ -255,7 +265,8 @@ class ADMUNet(Accelerable, nn.Module):
 
         Args:
             x: Images ``(N, C, H, W)``.
-            timesteps: One (fractional) noise input per image, shape ``(N,)``.
+            timesteps: One (fractional) noise input per image, shape
+                ``(N,)``, or ``(N, num_time_inputs)``.
             y: Class labels ``(N,)``; required iff ``num_classes`` is set.
             head: Output head; ``None`` is :attr:`output_head`.
         """
@@ -270,10 +281,20 @@ class ADMUNet(Accelerable, nn.Module):
                                 head)
         return out.type(x.dtype).contiguous()
 
+    def _time_features(self, timesteps: torch.Tensor) -> torch.Tensor:
+        """The sinusoidal embedding of each noise input, concatenated."""
+        if self.num_time_inputs == 1:
+            return timestep_embedding(timesteps, self.model_channels)
+        if timesteps.ndim != 2 or timesteps.shape[1] != self.num_time_inputs:
+            raise ValueError(f'expected timesteps of shape (N, '
+                             f'{self.num_time_inputs}), got '
+                             f'{tuple(timesteps.shape)}')
+        return torch.cat([timestep_embedding(column, self.model_channels)
+                          for column in timesteps.unbind(1)], dim=1)
+
     def _predict(self, x, timesteps, y, head):
         """The forward pass proper (inside the speed-option context)."""
-        emb = self.time_embed(timestep_embedding(timesteps,
-                                                 self.model_channels))
+        emb = self.time_embed(self._time_features(timesteps))
         if y is not None:
             emb = emb + self.label_emb(y)
         h, skips = x.type(self.dtype), []

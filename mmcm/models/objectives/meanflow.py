@@ -1,0 +1,119 @@
+"""MeanFlow, Geng, Deng, Bai, Kolter and He, "Mean Flows for One-step
+Generative Modeling" (2025).
+
+The network gives the average velocity ``u(z_t, r, t)`` over ``[r, t]`` of
+the flow-matching path ``z_t = (1 - t) x + t e`` (velocity ``v = e - x``).
+The MeanFlow identity (Eq. 6) gives its regression target
+``u_tgt = v - (t - r) du/dt``, with ``du/dt = v d_z u + d_t u`` the total
+derivative along the flow: one JVP with tangents ``(v, 0, 1)`` in
+``(z, r, t)``, whose primal is the prediction itself. The loss is
+``||u - stopgrad(u_tgt)||^2`` summed over the image, divided by the
+stop-gradient ``(loss + eps)^p`` (the adaptive weighting, Section 4.3).
+"""
+import torch
+
+from mmcm.registry import MODELS
+from mmcm.utils.jvp import JVP_METHODS, directional_derivative
+from ..parameterisations import MeanFlowParameterisation
+from .base import Objective, draw
+
+TIME_SAMPLERS = ('v0', 'v1')
+
+
+def logit_normal_times(batch_size: int, p_mean: float, p_std: float,
+                       device) -> torch.Tensor:
+    """``t = sigmoid(P_mean + P_std n)``, ``n ~ N(0, 1)`` (Section 4.3)."""
+    return torch.sigmoid(torch.randn(batch_size, device=device) * p_std +
+                         p_mean)
+
+
+def meanflow_time_pair(t: torch.Tensor, r: torch.Tensor,
+                       same: torch.Tensor, sampler: str = 'v1'):
+    """``(t, r)`` with ``t >= r`` from two independent draws, ``r = t``
+    (flow matching) where ``same`` is true.
+
+    ``'v0'`` (the paper's): order the draws, then set ``r = t`` where
+    ``same``; ``'v1'`` (the official code's default): set ``r = t`` where
+    ``same``, then ``r = min(t, r)``.
+    """
+    if sampler == 'v0':
+        t, r = torch.maximum(t, r), torch.minimum(t, r)
+        return t, torch.where(same, t, r)
+    r = torch.where(same, t, r)
+    return t, torch.minimum(t, r)
+
+
+@MODELS.register_module()
+class MeanFlowObjective(Objective):
+    """Per-sample MeanFlow loss (see the module docstring), on the
+    :class:`~mmcm.models.parameterisations.MeanFlowParameterisation`.
+
+    The draws follow the official code's order: the noise ``e``, the
+    normals of ``t`` and of ``r``, then the uniform that decides whether
+    ``r`` differs from ``t``; ``batch`` may hold a fixed ``noise``, ``t``
+    and ``r`` (the time pair after :func:`meanflow_time_pair`).
+
+    Args:
+        time_sampler: ``'v1'`` (the official code's default) or ``'v0'``
+            (the paper's; :func:`meanflow_time_pair`).
+        p_mean_t, p_std_t, p_mean_r, p_std_r: The logit-normal draws of
+            ``t`` and ``r`` (official defaults -0.6, 1.6, -4.0, 1.6).
+        ratio: Probability that ``r`` differs from ``t`` (official: 0.75;
+            the rest is flow matching, ``r = t``).
+        norm_p, norm_eps: The adaptive weighting ``1 / (loss + eps)^p``
+            (official: 0.75, 1e-3).
+        jvp: ``'exact'`` (forward-mode AD, default) or
+            ``'finite-difference'`` (:mod:`mmcm.utils.jvp`).
+        jvp_step: The finite difference's step.
+    """
+
+    parameterisation = MeanFlowParameterisation
+
+    def __init__(self, time_sampler: str = 'v1', p_mean_t: float = -0.6,
+                 p_std_t: float = 1.6, p_mean_r: float = -4.0,
+                 p_std_r: float = 1.6, ratio: float = 0.75,
+                 norm_p: float = 0.75, norm_eps: float = 1e-3,
+                 jvp: str = 'exact', jvp_step: float = 1e-3):
+        if time_sampler not in TIME_SAMPLERS:
+            raise ValueError(f'time_sampler must be one of {TIME_SAMPLERS}, '
+                             f'got {time_sampler!r}')
+        if jvp not in JVP_METHODS:
+            raise ValueError(f'jvp must be one of {JVP_METHODS}, got '
+                             f'{jvp!r}')
+        self.time_sampler = time_sampler
+        self.t_distribution = (p_mean_t, p_std_t)
+        self.r_distribution = (p_mean_r, p_std_r)
+        self.ratio = ratio
+        self.norm_p, self.norm_eps = norm_p, norm_eps
+        self.jvp, self.jvp_step = jvp, jvp_step
+
+    def time_pair(self, batch_size: int, device):
+        """``(t, r)`` drawn as the official ``sample_two_timesteps``."""
+        t = logit_normal_times(batch_size, *self.t_distribution, device)
+        r = logit_normal_times(batch_size, *self.r_distribution, device)
+        # r = t where u < 1 - ratio, u ~ U(0, 1), as the official sampler
+        same = torch.rand(batch_size, device=device) < 1 - self.ratio
+        return meanflow_time_pair(t, r, same, self.time_sampler)
+
+    def __call__(self, batch, networks, parameterisation, step):
+        x = batch['img']
+        noise = draw(batch, 'noise', lambda: torch.randn_like(x))
+        t, r = (batch['t'], batch['r']) if 't' in batch else self.time_pair(
+            x.shape[0], x.device)
+        shape = (-1, ) + (1, ) * (x.ndim - 1)
+        z = (1 - t.view(shape)) * x + t.view(shape) * noise
+        velocity = noise - x
+        u = parameterisation.mean_velocity(networks.online,
+                                           batch.get('labels'))
+        prediction, dudt = directional_derivative(
+            lambda z_, t_, r_: u(z_, t_, r_), (z, t, r),
+            (velocity, torch.ones_like(t), torch.zeros_like(r)), self.jvp,
+            self.jvp_step)
+        target = (velocity - (t - r).view(shape) * dudt).detach()
+        squared = (prediction - target).pow(2).flatten(1).sum(1)
+        weight = (squared.detach() + self.norm_eps)**self.norm_p
+        return squared / weight, dict(
+            flow_matching_fraction=(t == r).float().mean())
+
+
+__all__ = ['MeanFlowObjective', 'logit_normal_times', 'meanflow_time_pair']

@@ -1,0 +1,107 @@
+"""MeanFlow: its time pairs, parameterisation, network input and training
+and sampling through ConsistencyModel."""
+import pytest
+import torch
+
+from mmcm.models.objectives import MeanFlowObjective, meanflow_time_pair
+from mmcm.models.parameterisations import MeanFlowParameterisation
+from mmcm.registry import MODELS
+
+from .fixed_batch import train_on_batch, uint8_batch
+from .parity import run_objective
+
+NETWORK = dict(type='ADMUNet', image_size=8, in_channels=1, out_channels=1,
+               model_channels=32, num_res_blocks=1,
+               attention_resolutions=(4, ), channel_mult=(1, 2),
+               num_classes=10, num_head_channels=32, num_time_inputs=2)
+
+
+def test_time_pairs_by_hand():
+    t = torch.tensor([0.2, 0.9, 0.5])
+    r = torch.tensor([0.6, 0.1, 0.3])
+    same = torch.tensor([False, False, True])
+    t0, r0 = meanflow_time_pair(t, r, same, 'v0')  # order, then r = t
+    assert t0.tolist() == pytest.approx([0.6, 0.9, 0.5])
+    assert r0.tolist() == pytest.approx([0.2, 0.1, 0.5])
+    t1, r1 = meanflow_time_pair(t, r, same, 'v1')  # r = t, then min
+    assert t1.tolist() == pytest.approx([0.2, 0.9, 0.5])
+    assert r1.tolist() == pytest.approx([0.2, 0.1, 0.5])
+
+
+def test_parameterisation_is_the_jump_to_zero():
+    p = MeanFlowParameterisation(time_scale=10.0)
+    seen = {}
+
+    def network(z, time_inputs):
+        seen['inputs'] = time_inputs
+        return torch.full_like(z, 2.0)
+
+    z, t = torch.ones(2, 1, 2, 2), torch.tensor([1.0, 0.25])
+    out = p(network, z, t)  # z - t u(z, 0, t)
+    assert out[:, 0, 0, 0].tolist() == [-1.0, 0.5]
+    assert seen['inputs'].tolist() == [[10.0, 10.0], [2.5, 2.5]]
+    p.mean_velocity(network)(z, t, torch.tensor([0.5, 0.0]))
+    assert seen['inputs'].tolist() == [[10.0, 5.0], [2.5, 2.5]]
+
+
+def test_two_time_inputs_of_the_unet():
+    torch.manual_seed(0)
+    unet = MODELS.build(NETWORK)
+    assert unet.time_embed[0].in_features == 2 * 32
+    x, y = torch.randn(2, 1, 8, 8), torch.tensor([1, 2])
+    times = torch.tensor([[500.0, 250.0], [100.0, 0.0]])
+    assert unet(x, times, y).shape == x.shape
+    with pytest.raises(ValueError, match=r'\(N, 2\)'):
+        unet(x, times[:, 0], y)
+
+
+def test_loss_without_a_gap_is_flow_matching():
+    """With r = t, u_tgt = v: the loss is ||u - v||^2 / (||u - v||^2 +
+    eps)^p."""
+    p = MeanFlowParameterisation()
+
+    def network(z, time_inputs):
+        return torch.zeros_like(z)
+
+    x, noise = torch.zeros(2, 1, 2, 2), torch.ones(2, 1, 2, 2)
+    t = torch.tensor([0.3, 0.7])
+    loss, logs = run_objective(MeanFlowObjective(norm_p=0.5, norm_eps=0.0),
+                               p, x, network, noise=noise, t=t, r=t)
+    # ||0 - (e - x)||^2 = 4 per sample, over sqrt(4)
+    assert loss.tolist() == pytest.approx([2.0, 2.0])
+    assert float(logs['flow_matching_fraction']) == 1.0
+
+
+def build_model():
+    torch.manual_seed(0)
+    return MODELS.build(dict(
+        type='ConsistencyModel', network=NETWORK,
+        parameterisation=dict(type='MeanFlowParameterisation'),
+        training=dict(objective=dict(type='MeanFlowObjective'),
+                      averages=dict(ema_decays=(0.9, ),
+                                    sample_with='online')),
+        sampling_cfg=dict(clip_denoised=False)))
+
+
+def test_meanflow_trains_and_samples_in_one_step():
+    model = build_model()
+    assert model.training_block.curriculum is None
+    assert not hasattr(model, 'target_unet')
+    losses = train_on_batch(model.train(), uint8_batch((8, 1, 8, 8), 10), 12)
+    assert losses[-1] < 0.8 * losses[0], losses
+    model.eval()
+    labels = torch.tensor([3, 4])
+    torch.manual_seed(0)  # the dummy generator draws from torch's RNG
+    images = model.sample(2, labels=labels, generator='dummy')
+    torch.manual_seed(0)  # x_T = sigma_max e = e
+    noise = torch.randn(2, 1, 8, 8)
+    with torch.no_grad():
+        u = model.unet(noise, torch.tensor([[1000.0, 1000.0]] * 2), labels)
+    torch.testing.assert_close(images, (noise - u).clamp(-1, 1))
+
+
+def test_meanflow_needs_its_parameterisation():
+    with pytest.raises(ValueError, match='MeanFlowParameterisation'):
+        MODELS.build(dict(type='ConsistencyModel', network=NETWORK,
+                          training=dict(objective=dict(
+                              type='MeanFlowObjective'))))
