@@ -1,0 +1,18 @@
+# MeanFlow (methods/meanflow.py) on the digits, at the budget of the other
+# digits recipes (1,000 iterations of 32 images), one-step sampling:
+#   python tools/train.py \
+#       configs/consistency_models/train/meanflow_adm-unet_1xb32-1k_digits-16x16.py
+# The digits network reads the two noise inputs (t, t - r); evaluation EMA
+# 0.99 as the other digits recipes.
+_base_ = [
+    '../../_base_/models/cm_adm-unet_digits-16x16.py',
+    '../../_base_/methods/meanflow.py',
+    '../../_base_/recipes/digits-16x16.py'
+]
+
+model = _base_.meanflow.copy()
+model.merge(dict(training=dict(averages=dict(ema_decays=(0.99, )))))
+
+# One step only: the two-step setting of the digits validation re-noises as
+# consistency models do, which MeanFlow's flow-matching path does not.
+val_cfg = dict(settings=dict(_delete_=True, onestep=dict(sampler='onestep')))
