@@ -46,7 +46,12 @@ SIZES = dict(
               sample_batch=256, train_batch=32, dist_iters=300),
     cpu=dict(config=osp.join(CONFIGS, 'tiny', 'cm_adm-unet_2step_tiny-'
                              '32x32.py'),
-             sample_batch=4, train_batch=2, dist_iters=4))
+             sample_batch=4, train_batch=2, dist_iters=2, precision_batch=2,
+             warmup=0, iters=1, dist_batch=8))
+# Sizes an entry of SIZES may leave out, at the GPU run's values (the CPU
+# entry sets its own): the precision batch, the benchmark's warm-up and
+# timed calls, and the dist_train.sh batch (None: the recipe's own).
+COMMON_SIZES = dict(precision_batch=8, warmup=1, iters=2, dist_batch=None)
 DIGITS = osp.join(CONFIGS, 'train', 'cm-ct_adm-unet_1xb64-1k_digits-16x16.py')
 TOLERANCE = dict(fp16=1e-2, bf16=5e-2)  # max |out - out_fp32| in [-1, 1]
 ATTENTION_KERNELS = ('flash', 'efficient')
@@ -94,15 +99,16 @@ def attention_kernels(model, batch, device) -> list:
 
 def precision_rows(size, device) -> list:
     model = random_model(size['config'], device)
-    reference = one_step(model, 8)
+    batch = size['precision_batch']
+    reference = one_step(model, batch)
     rows = []
     for name in ('fp16', 'bf16'):
-        error = (one_step(model, 8, name) - reference).abs().max().item()
+        error = (one_step(model, batch, name) - reference).abs().max().item()
         rows.append(dict(check=f'(a) one-step {name} vs fp32, max abs',
                          value=error, target=TOLERANCE[name],
                          status='pass' if error <= TOLERANCE[name]
                          else 'FAIL'))
-    kernels = attention_kernels(model, 8, device)
+    kernels = attention_kernels(model, batch, device)
     rows.append(dict(check='(a) attention kernel (profiler)',
                      value=', '.join(kernels) or 'none',
                      status='pass' if kernels else 'FAIL'))
@@ -112,7 +118,7 @@ def precision_rows(size, device) -> list:
 def speed_rows(size, device, out) -> list:
     """(b): one-step bf16 sampling, then (c): AMP training steps."""
     common = [size['config'], '--device', device, '--compare', 'diffusers',
-              '--warmup', '1', '--iters', '2']
+              '--warmup', str(size['warmup']), '--iters', str(size['iters'])]
     variants = [('plain', [])]
     if device == 'cuda':
         variants += [('compile', ['--compile']),
@@ -167,14 +173,16 @@ def dist_row(size, device, out) -> dict:
     env = dict(os.environ, PYTHON=sys.executable, PORT=port,
                PYTHONPATH=os.pathsep.join(  # keep carried wheels' folder
                    [ROOT] + [p for p in [os.environ.get('PYTHONPATH')] if p]))
+    options = [f'train_cfg.max_iters={size["dist_iters"]}',
+               f'env_cfg.dist_cfg.backend={backend}', 'val_cfg=None',
+               'val_dataloader=None', 'val_evaluator=None',
+               'default_hooks.logger.interval=1']
+    if size['dist_batch']:  # else the recipe's own
+        options.append(f'train_dataloader.batch_size={size["dist_batch"]}')
     start = time.time()
     run = subprocess.run(
         ['bash', osp.join(ROOT, 'tools', 'dist_train.sh'), DIGITS, '1',
-         '--work-dir', work_dir, '--amp', '--cfg-options',
-         f'train_cfg.max_iters={size["dist_iters"]}',
-         f'env_cfg.dist_cfg.backend={backend}', 'val_cfg=None',
-         'val_dataloader=None', 'val_evaluator=None',
-         'default_hooks.logger.interval=1'],
+         '--work-dir', work_dir, '--amp', '--cfg-options', *options],
         env=env, capture_output=True, text=True, timeout=900)
     seconds = time.time() - start
     done = run.returncode == 0 and osp.isfile(
@@ -200,7 +208,7 @@ def markdown(rows, environment) -> str:
 def main(argv=None) -> dict:
     args = parse_args(argv)
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    size = SIZES['cuda' if device == 'cuda' else 'cpu']
+    size = dict(COMMON_SIZES, **SIZES['cuda' if device == 'cuda' else 'cpu'])
     os.makedirs(args.out, exist_ok=True)
     environment = benchmark.environment(device)
     rows = precision_rows(size, device)

@@ -36,19 +36,23 @@ def test_laplacian_energy_and_nearest_distances_by_hand():
         0.25, 0.25, 0.5, 0.0]
 
 
-def test_classifier_is_deterministic_and_reads_held_out_digits():
+def test_classifier_is_deterministic_and_reads_held_out_digits(metric):
     images, labels = dataset_arrays(dict(DIGITS, split='train'))
     held_out, held_labels = dataset_arrays(dict(DIGITS, split='val'))
-    a = train_classifier(images, labels, 10, epochs=10)
+    # Two short trainings show determinism; the held-out accuracy is that
+    # of the module's metric classifier (train_classifier, 20 epochs), which
+    # the metric tests train anyway.
+    a = train_classifier(images, labels, 10, epochs=2)
     torch.manual_seed(123)
     before = torch.rand(1)
     torch.manual_seed(123)
-    b = train_classifier(images, labels, 10, epochs=10)
+    b = train_classifier(images, labels, 10, epochs=2)
     assert torch.rand(1) == before  # the global RNG is left alone
     for pa, pb in zip(a.parameters(), b.parameters()):
         assert torch.equal(pa, pb)
+    trained = metric.reference_side()['classifier']
     with torch.no_grad():
-        accuracy = (a(held_out).argmax(1) == held_labels).double().mean()
+        accuracy = (trained(held_out).argmax(1) == held_labels).double().mean()
     assert accuracy > 0.9
     with pytest.raises(ValueError, match='3-channel'):
         a(held_out[:, :1])
@@ -56,14 +60,14 @@ def test_classifier_is_deterministic_and_reads_held_out_digits():
 
 def test_classifier_is_cached_by_what_defines_it(tmp_path):
     first = classifier_for(dict(DIGITS, split='train'), 10, str(tmp_path),
-                           epochs=2)
+                           epochs=1)
     assert len(list(tmp_path.iterdir())) == 1
     again = classifier_for(dict(DIGITS, split='train'), 10, str(tmp_path),
-                           epochs=2)
+                           epochs=1)
     assert isinstance(again, SmallClassifier)
     assert all(torch.equal(p, q) for p, q in zip(first.parameters(),
                                                   again.parameters()))
-    classifier_for(dict(DIGITS, split='train'), 10, str(tmp_path), epochs=3)
+    classifier_for(dict(DIGITS, split='train'), 10, str(tmp_path), epochs=2)
     assert len(list(tmp_path.iterdir())) == 2
 
 

@@ -19,14 +19,10 @@ EDIT_INPUTS = osp.join(REPO, 'demo', 'resources', 'digits')
 
 
 @pytest.fixture(scope='module')
-def digit_classifier(tmp_path_factory):
-    """The small-data classifier, trained on the digits' training split."""
-    pytest.importorskip('sklearn')
-    from mmcm.evaluation import classifier_for
-    train_split = dict(type='DigitsDataset', image_size=16, class_cond=True,
-                       split='train')
-    return classifier_for(train_split, 10,
-                          str(tmp_path_factory.mktemp('classifier')))
+def digit_classifier(digits_classifier):
+    """The small-data classifier, trained on the digits' training split
+    (the digits configs' own, trained once per session: tests/conftest.py)."""
+    return digits_classifier
 
 
 @torch.no_grad()

@@ -47,7 +47,7 @@ def test_mean_and_spread():
 
 TINY = [
     'model.network.num_res_blocks=1', 'model.network.channel_mult=[1,2]',
-    'train_dataloader.batch_size=8', 'val_evaluator.0.classifier.epochs=3'
+    'train_dataloader.batch_size=8', 'val_evaluator.0.classifier.epochs=1'
 ]
 
 

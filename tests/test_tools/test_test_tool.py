@@ -111,9 +111,13 @@ def test_two_step_search_tool(tmp_path, reference):
         assert json.load(f)['ts'] == [0, best, 5]
 
 
-def test_small_data_metrics_of_the_bundled_model(tmp_path, monkeypatch):
+def test_small_data_metrics_of_the_bundled_model(tmp_path, monkeypatch,
+                                                 digits_mmcm_home):
     """``--metrics SD``: the digits config's classifier-based metrics."""
-    monkeypatch.setenv('MMCM_HOME', str(tmp_path))  # its classifier cache
+    # its classifier cache, shared with the session's other digits tests
+    monkeypatch.setenv('MMCM_HOME', digits_mmcm_home)
+    # a tool that ignored MMCM_HOME would write under ~/.cache/mmcm
+    monkeypatch.setenv('HOME', str(tmp_path / 'home'))
     out = str(tmp_path / 'metrics.json')
     _tool('test').main([
         CONFIG, CHECKPOINT, '--num-samples', '100', '--batch-size', '50',
@@ -124,7 +128,8 @@ def test_small_data_metrics_of_the_bundled_model(tmp_path, monkeypatch):
                             'variance_ratio', 'copy_rate'}
     assert metrics['accuracy'] > 0.8 and metrics['copy_rate'] < 0.05
     assert 0.5 < metrics['variance_ratio'] < 1.5  # neither blur nor grain
-    assert len(list((tmp_path / 'classifiers').iterdir())) == 1
+    assert len(os.listdir(osp.join(digits_mmcm_home, 'classifiers'))) == 1
+    assert not (tmp_path / 'home' / '.cache' / 'mmcm').exists()
     with pytest.raises(ValueError, match='SmallDataMetrics needs'):
         _tool('test').main([
             osp.join(REPO, 'configs', 'consistency_models',
