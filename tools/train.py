@@ -11,7 +11,7 @@ import os.path as osp
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-from mmcm.utils import setup_cpu_distributed
+from mmcm.utils import close_distributed, setup_cpu_distributed
 from mmcm.utils.cli import (add_runner_arguments, parse_runner_arguments,
                             quiet_imports)
 
@@ -95,6 +95,7 @@ def main(argv=None):
         'FlexibleRunner') else Runner
     runner = runner_type.from_cfg(cfg)
     runner.train()
+    close_distributed()
     return runner
 
 

@@ -21,3 +21,13 @@ def setup_cpu_distributed(cfg: Config) -> None:
     cfg.setdefault('model_wrapper_cfg',
                    dict(type='MMDistributedDataParallel',
                         device_ids=None, broadcast_buffers=False))
+
+
+def close_distributed() -> None:
+    """Leave the process group together at the end of a run: every rank
+    reaches a barrier, then the group is destroyed, so no rank exits while
+    another still talks to it (gloo's threads otherwise abort at
+    interpreter shutdown now and then)."""
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()

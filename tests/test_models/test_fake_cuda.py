@@ -75,7 +75,7 @@ consistency_model = importlib.import_module('mmcm.models.consistency_model')
 
 
 def test_every_digits_recipe_is_covered():
-    assert len(DIGITS) == 12, DIGITS
+    assert len(DIGITS) == 13, DIGITS
 
 
 def small_model_cfg(name, tmp_path):
@@ -159,8 +159,11 @@ def objective_of(model):
 
 
 def through_jvp(model):
-    """Continuous CD's loss through the JVP: one float32 forward."""
-    return getattr(objective_of(model), 'variant', None) == 'l2-through-jvp'
+    """Continuous CD's loss through the JVP and MeanFlow's: one float32
+    forward, the JVP's primal."""
+    objective = objective_of(model)
+    return (getattr(objective, 'variant', None) == 'l2-through-jvp'
+            or type(objective).__name__ == 'MeanFlowObjective')
 
 
 def replays_dropout(model):
