@@ -183,13 +183,12 @@ class MeanFlowParameterisation(Parameterisation):
     0, t)`` (``c_skip = 1``, ``c_out = -t``, ``c_in = 1``), MeanFlow's
     one-step sampling from ``t = 1``. The network reads the two noise
     inputs ``time_scale * (t, t - r)`` (``ADMUNet(num_time_inputs=2)``),
-    as MeanFlow's network reads ``(t, t - r)``.
+    as MeanFlow's network reads ``(t, t - r)``. The range is the flow's,
+    ``[0, 1]``, fixed.
     """
 
-    def __init__(self, sigma_min: float = 0.0, sigma_max: float = 1.0,
-                 sigma_data: float = 0.5, rho: float = 7.0,
-                 time_scale: float = 1000.0):
-        super().__init__(sigma_min, sigma_max, sigma_data, rho)
+    def __init__(self, sigma_data: float = 0.5, time_scale: float = 1000.0):
+        super().__init__(sigma_min=0.0, sigma_max=1.0, sigma_data=sigma_data)
         self.time_scale = time_scale
 
     def scalings(self, sigma):

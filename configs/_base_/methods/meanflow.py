@@ -11,8 +11,7 @@
 meanflow = dict(
     network=dict(num_time_inputs=2),
     parameterisation=dict(
-        _delete_=True, type='MeanFlowParameterisation', sigma_min=0.0,
-        sigma_max=1.0, time_scale=1000.0),
+        _delete_=True, type='MeanFlowParameterisation', time_scale=1000.0),
     training=dict(
         objective=dict(
             type='MeanFlowObjective', time_sampler='v1', p_mean_t=-0.6,

@@ -51,6 +51,7 @@ import torch
 from mmcm.registry import MODELS
 from mmcm.utils.functional import (append_dims, mean_flat,
                                    with_shared_dropout)
+from mmcm.utils.choices import checked_choice
 from mmcm.utils.jvp import (JVP_METHODS, directional_derivative,
                             jvp_without_grad)
 from ..losses import get_weighting
@@ -129,19 +130,12 @@ class ContinuousConsistencyObjective(Objective):
     def __init__(self, weighting: str = 'uniform', time_weight: str = 'one',
                  variant: str = 'stopgrad-l2sq', jvp: str = 'exact',
                  jvp_step: float = 1e-3):
-        if time_weight not in TIME_WEIGHTS:
-            raise ValueError(f'time_weight must be one of {TIME_WEIGHTS}, '
-                             f'got {time_weight!r}')
-        if variant not in VARIANTS:
-            raise ValueError(f'variant must be one of {VARIANTS}, '
-                             f'got {variant!r}')
         self.weighting = weighting
-        self.time_weight = time_weight
-        self.variant = variant
-        if jvp not in JVP_METHODS:
-            raise ValueError(f'jvp must be one of {JVP_METHODS}, got '
-                             f'{jvp!r}')
-        self.jvp, self.jvp_step = jvp, jvp_step
+        self.time_weight = checked_choice('time_weight', time_weight,
+                                          TIME_WEIGHTS)
+        self.variant = checked_choice('variant', variant, VARIANTS)
+        self.jvp = checked_choice('jvp', jvp, JVP_METHODS)
+        self.jvp_step = jvp_step
         self.uses_target = variant == 'stopgrad-l2sq'
 
     def __call__(self, batch, networks, parameterisation, step):

@@ -13,6 +13,7 @@ stop-gradient ``(loss + eps)^p`` (the adaptive weighting, Section 4.3).
 import torch
 
 from mmcm.registry import MODELS
+from mmcm.utils.choices import checked_choice
 from mmcm.utils.jvp import JVP_METHODS, directional_derivative
 from ..parameterisations import MeanFlowParameterisation
 from .base import Objective, draw
@@ -74,18 +75,14 @@ class MeanFlowObjective(Objective):
                  p_std_r: float = 1.6, ratio: float = 0.75,
                  norm_p: float = 0.75, norm_eps: float = 1e-3,
                  jvp: str = 'exact', jvp_step: float = 1e-3):
-        if time_sampler not in TIME_SAMPLERS:
-            raise ValueError(f'time_sampler must be one of {TIME_SAMPLERS}, '
-                             f'got {time_sampler!r}')
-        if jvp not in JVP_METHODS:
-            raise ValueError(f'jvp must be one of {JVP_METHODS}, got '
-                             f'{jvp!r}')
-        self.time_sampler = time_sampler
+        self.time_sampler = checked_choice('time_sampler', time_sampler,
+                                           TIME_SAMPLERS)
         self.t_distribution = (p_mean_t, p_std_t)
         self.r_distribution = (p_mean_r, p_std_r)
         self.ratio = ratio
         self.norm_p, self.norm_eps = norm_p, norm_eps
-        self.jvp, self.jvp_step = jvp, jvp_step
+        self.jvp = checked_choice('jvp', jvp, JVP_METHODS)
+        self.jvp_step = jvp_step
 
     def time_pair(self, batch_size: int, device):
         """``(t, r)`` drawn as the official ``sample_two_timesteps``."""

@@ -11,6 +11,7 @@ from typing import Callable, Optional
 import torch
 
 from mmcm.registry import MODELS
+from mmcm.utils.choices import checked_choice
 from mmcm.utils.functional import (append_dims, mean_flat, trigflow_time,
                                    with_shared_dropout)
 from mmcm.utils.jvp import JVP_METHODS, jvp_without_grad
@@ -167,10 +168,8 @@ class SCMObjective(TrigFlowTimeObjective):
                  tangent_norm_c: Optional[float] = 0.1,
                  prior_weighting: bool = True, jvp: str = 'exact',
                  jvp_step: float = 1e-3):
-        if jvp not in JVP_METHODS:
-            raise ValueError(f'jvp must be one of {JVP_METHODS}, got '
-                             f'{jvp!r}')
-        self.jvp, self.jvp_step = jvp, jvp_step
+        self.jvp = checked_choice('jvp', jvp, JVP_METHODS)
+        self.jvp_step = jvp_step
         super().__init__(p_mean, p_std)
         self.warmup_steps = warmup_steps
         self.tangent_norm_c = tangent_norm_c
