@@ -42,8 +42,9 @@ class ConsistencyModel(BaseModel):
         parameterisation: Config of the parameterisation, which owns the
             noise range, ``sigma_data``, ``rho`` and the scalings:
             ``ConsistencyParameterisation`` (default; boundary condition),
-            ``EDMParameterisation`` (EDM teachers, ECT) or
-            ``TrigFlowParameterisation`` (sCM).
+            ``EDMParameterisation`` (EDM teachers, ECT),
+            ``TrigFlowParameterisation`` (sCM) or
+            ``MeanFlowParameterisation`` (MeanFlow).
         training: ``None`` (a model that samples) or the arguments of
             :class:`~mmcm.models.training.TrainingBlock`: ``objective``,
             ``curriculum``, ``teacher``, ``averages``, ``init_from``,
