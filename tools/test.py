@@ -31,6 +31,7 @@ with quiet_imports():
     from mmcm.apis import register_all_modules
     from mmcm.apis.inference import load_weights, sampling_model_cfg
     from mmcm.evaluation import find_softmax_weights
+    from mmcm.models.sampling import SAMPLERS
 
 METRIC_TYPES = dict(FID='FrechetInceptionDistance', IS='InceptionScore',
                     PR='PrecisionRecall', SD='SmallDataMetrics')
@@ -57,8 +58,7 @@ def parse_args(argv=None):
     parser.add_argument('--metrics', nargs='+', choices=sorted(METRIC_TYPES),
                         help="metrics to compute (default: the config's; "
                         'SD: SmallDataMetrics, for the digits)')
-    parser.add_argument('--sampler', choices=['onestep', 'multistep',
-                                              'heun', 'euler'])
+    parser.add_argument('--sampler', choices=sorted(SAMPLERS))
     parser.add_argument('--steps', type=int, help='Karras grid size')
     parser.add_argument('--ts', help='multistep indices, e.g. 0,22,39')
     parser.add_argument('--seed', type=int, help='noise seed')

@@ -1,5 +1,6 @@
 """Consistency model (Song et al., 2023) as an mmengine ``BaseModel``."""
 import copy
+from functools import partial
 from typing import Dict, List, Optional, Sequence
 
 import torch
@@ -182,7 +183,7 @@ class ConsistencyModel(BaseModel):
 
         sampler = get_sampler(cfg['sampler'])
         x_0 = sampler(denoiser, x_T, sigmas, generator, progress=progress,
-                      **self._sampler_options(cfg))
+                      **self._sampler_options(cfg, labels))
         return x_0.clamp(-1, 1)
 
     @torch.no_grad()
@@ -213,10 +214,15 @@ class ConsistencyModel(BaseModel):
         return self.sample(len(indices), labels=labels, noise_generator=noise,
                            progress=progress, **overrides)
 
-    def _sampler_options(self, cfg: dict) -> dict:
+    def _sampler_options(self, cfg: dict,
+                         labels: Optional[torch.Tensor]) -> dict:
         name = cfg['sampler']
         if name == 'multistep':
             return dict(sigma_min=self.parameterisation.sigma_min)
+        if name == 'meanflow':
+            jump = getattr(self.parameterisation, 'jump', None)
+            return dict(jump=jump and partial(
+                jump, self.sampling_network(), **label_kwargs(labels)))
         if name == 'heun':
             return {k: cfg[k] for k in ('s_churn', 's_tmin', 's_tmax',
                                         's_noise')}

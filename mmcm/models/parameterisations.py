@@ -203,6 +203,13 @@ class MeanFlowParameterisation(Parameterisation):
         ``(N, 2)``."""
         return self.time_scale * torch.stack([t, t - r], dim=1)
 
+    def jump(self, network, z: torch.Tensor, t: torch.Tensor,
+             r: torch.Tensor, **network_kwargs) -> torch.Tensor:
+        """``z_r = z_t - (t - r) u(z_t, r, t)`` (Eq. 4), ``t`` and ``r`` of
+        shape ``(N,)``."""
+        u = network(z, self.time_inputs(t, r), **network_kwargs)
+        return z - append_dims(t - r, z.ndim) * u.to(z.dtype)
+
     def mean_velocity(self, network, labels: Optional[torch.Tensor] = None
                       ) -> Callable:
         """``u(z, t, r)`` of ``network`` with the class ``labels`` bound."""

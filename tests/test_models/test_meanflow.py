@@ -100,6 +100,26 @@ def test_meanflow_trains_and_samples_in_one_step():
     torch.testing.assert_close(images, (noise - u).clamp(-1, 1))
 
 
+def test_two_step_sampling_jumps_along_the_flow():
+    """t = 1 -> 0.5 -> 0: z_r = z_t - (t - r) u(z_t, r, t), no noise."""
+    model = build_model().eval()
+    labels = torch.tensor([3, 4])
+    torch.manual_seed(0)
+    images = model.sample(2, labels=labels, generator='dummy',
+                          sampler='meanflow', steps=2)
+    torch.manual_seed(0)
+    z = torch.randn(2, 1, 8, 8)
+    with torch.no_grad():
+        for t, r in ((1.0, 0.5), (0.5, 0.0)):
+            times = torch.tensor([[1000 * t, 1000 * (t - r)]] * 2)
+            z = z - (t - r) * model.unet(z, times, labels)
+    torch.testing.assert_close(images, z.clamp(-1, 1))
+    consistency = MODELS.build(dict(type='ConsistencyModel',
+                                    network=dict(NETWORK, num_time_inputs=1)))
+    with pytest.raises(ValueError, match='MeanFlowParameterisation'):
+        consistency.sample(1, labels=labels[:1], sampler='meanflow', steps=2)
+
+
 def test_meanflow_needs_its_parameterisation():
     with pytest.raises(ValueError, match='MeanFlowParameterisation'):
         MODELS.build(dict(type='ConsistencyModel', network=NETWORK,

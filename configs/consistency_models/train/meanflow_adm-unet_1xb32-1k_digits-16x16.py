@@ -13,6 +13,9 @@ _base_ = [
 model = _base_.meanflow.copy()
 model.merge(dict(training=dict(averages=dict(ema_decays=(0.99, )))))
 
-# One step only: the two-step setting of the digits validation re-noises as
-# consistency models do, which MeanFlow's flow-matching path does not.
-val_cfg = dict(settings=dict(_delete_=True, onestep=dict(sampler='onestep')))
+# One and two steps; MeanFlow's two steps are jumps along its flow (t = 1,
+# 0.5, 0: the meanflow sampler), not the re-noising of consistency models'
+# multistep sampling that the other digits recipes validate.
+val_cfg = dict(settings=dict(
+    _delete_=True, onestep=dict(sampler='onestep'),
+    twostep=dict(sampler='meanflow', steps=2)))

@@ -82,11 +82,29 @@ def sample_euler(denoiser: Denoiser, x: torch.Tensor, sigmas: torch.Tensor,
     return x
 
 
+@torch.no_grad()
+def sample_meanflow(denoiser: Denoiser, x: torch.Tensor, sigmas: torch.Tensor,
+                    generator=None, jump: Optional[Callable] = None,
+                    progress: bool = False) -> torch.Tensor:
+    """MeanFlow's few-step sampling (Geng et al. 2025, Algorithm 2): the
+    jumps ``z_r = z_t - (t - r) u(z_t, r, t)`` between consecutive times of
+    ``sigmas`` (from 1 to 0), by ``jump(z, t, r)`` of the model's
+    parameterisation; no noise is added between them."""
+    if jump is None:
+        raise ValueError('the meanflow sampler needs a parameterisation '
+                         'with jumps (MeanFlowParameterisation)')
+    ones = x.new_ones([x.shape[0]])
+    for i in progress_iter(range(len(sigmas) - 1), progress):
+        x = jump(x, sigmas[i] * ones, sigmas[i + 1] * ones)
+    return x
+
+
 SAMPLERS = {
     'onestep': sample_onestep,
     'multistep': sample_multistep,
     'heun': sample_heun,
     'euler': sample_euler,
+    'meanflow': sample_meanflow,
 }
 
 
@@ -112,6 +130,8 @@ def sampler_sigmas(sampler: str, steps: int, sigma_min: float,
         levels = [karras_sigma(t, steps, sigma_min, sigma_max, rho)
                   for t in validate_ts(ts, steps)]
         return torch.tensor(levels, dtype=torch.float64, device=device)
+    if sampler == 'meanflow':  # steps equal jumps from sigma_max down
+        return torch.linspace(sigma_max, sigma_min, steps + 1, device=device)
     return karras_sigmas(steps, sigma_min, sigma_max, rho, device=device)
 
 
