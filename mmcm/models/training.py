@@ -58,11 +58,9 @@ def keep_master_weights(network: torch.nn.Module) -> None:
 
 def build_teacher(network_cfg: dict, network: Optional[dict] = None,
                   checkpoint: Optional[str] = None,
-                  init_student: bool = True,
                   dropout: Optional[float] = None) -> torch.nn.Module:
     """A frozen teacher network: ``network`` (default: the student's
-    config ``network_cfg``) with ``dropout``, loaded from ``checkpoint``.
-    ``init_student`` is read by the caller."""
+    config ``network_cfg``) with ``dropout``, loaded from ``checkpoint``."""
     cfg = dict(network or network_cfg)
     if dropout is not None:
         cfg['dropout'] = dropout
@@ -163,7 +161,7 @@ class TrainingBlock:
                      'trains without a teacher (start the network from a '
                      'diffusion model with training.init_from instead)')
         cfg = dict(cfg)
-        init_student = cfg.get('init_student', True)
+        init_student = cfg.pop('init_student', True)
         teacher = build_teacher(model.network_cfg, **cfg)
         if init_student:
             model.unet.load_state_dict(teacher.state_dict())

@@ -8,6 +8,7 @@ preprocessor's ``dict(img=..., labels=...)``; an objective may also read a
 fixed draw of its randomness from it (its docstring names the keys), which
 tests use to replay another implementation's draws.
 """
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
@@ -39,7 +40,7 @@ class TrainingNetworks:
     log_variance: Optional[nn.Module] = None
 
 
-class Objective:
+class Objective(ABC):
     """Base of the objectives: what each needs of the model.
 
     Attributes:
@@ -67,11 +68,11 @@ class Objective:
                              f'{need.__name__}, got '
                              f'{type(parameterisation).__name__}')
 
+    @abstractmethod
     def __call__(self, batch: dict, networks: TrainingNetworks,
                  parameterisation: Parameterisation,
                  step: TrainingStep) -> ObjectiveOutput:
         """``(per-sample loss of shape (N,), scalars to log)``."""
-        raise NotImplementedError
 
 
 def draw(batch: dict, key: str, make) -> torch.Tensor:

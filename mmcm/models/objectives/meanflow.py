@@ -103,7 +103,7 @@ class MeanFlowObjective(Objective):
         u = parameterisation.mean_velocity(networks.online,
                                            batch.get('labels'))
         prediction, dudt = directional_derivative(
-            lambda z_, t_, r_: u(z_, t_, r_), (z, t, r),
+            u, (z, t, r),
             (velocity, torch.ones_like(t), torch.zeros_like(r)), self.jvp,
             self.jvp_step)
         target = (velocity - (t - r).view(shape) * dudt).detach()
