@@ -8,7 +8,7 @@ three combinations (``fixed``/``fixed``, ``fixed``/``progressive`` and
 ``target <- mu target + (1 - mu) online``, so mmengine's EMA ``momentum``
 would be ``1 - mu``.
 """
-from typing import Tuple, Union
+from typing import Optional, Tuple, Union
 
 import numpy as np
 
@@ -137,22 +137,39 @@ class StagedScales:
     shrinks by ``q`` per stage; :class:`~mmcm.models.objectives.ECTObjective`
     reads ``N`` as the ``q^a`` of its mapping function.
 
+    The authors' ``ratio_limit`` caps the ratio ``r / t ~ 1 - 1 / N`` at
+    ``1 - 1 / N <= ratio_limit``, i.e. ``N <= 1 / (1 - ratio_limit)`` (then a
+    float); ``start_stage`` continues an earlier run's stages (truncated
+    consistency models start stage 2 where stage 1 ended: its code's
+    ``--resume_tick``).
+
     Args:
         q: Gap reduction per stage (the paper: 2 or 4).
         stage_iters: Iterations per stage (the paper's ``d``).
+        start_stage: The stage at iteration 0.
+        ratio_limit: Cap of ``1 - 1 / N``; ``None``: no cap.
     """
 
-    def __init__(self, q: int = 2, stage_iters: int = 25000):
-        if q < 2 or stage_iters < 1:
-            raise ValueError(f'need q >= 2 and stage_iters >= 1, got q={q}, '
-                             f'stage_iters={stage_iters}')
+    def __init__(self, q: int = 2, stage_iters: int = 25000,
+                 start_stage: int = 0, ratio_limit: Optional[float] = None):
+        if q < 2 or stage_iters < 1 or start_stage < 0:
+            raise ValueError(f'need q >= 2, stage_iters >= 1 and start_stage '
+                             f'>= 0, got q={q}, stage_iters={stage_iters}, '
+                             f'start_stage={start_stage}')
+        if ratio_limit is not None and not 0 < ratio_limit < 1:
+            raise ValueError(f'ratio_limit lies in (0, 1), got {ratio_limit}')
         self.q, self.stage_iters = int(q), int(stage_iters)
+        self.start_stage, self.ratio_limit = int(start_stage), ratio_limit
 
-    def __call__(self, step: int) -> int:
-        return self.q**(step // self.stage_iters + 1)
+    def __call__(self, step: int) -> Union[int, float]:
+        scales = self.q**(step // self.stage_iters + self.start_stage + 1)
+        if self.ratio_limit is not None and 1 - 1 / scales > self.ratio_limit:
+            return 1 / (1 - self.ratio_limit)
+        return scales
 
     def __repr__(self) -> str:
-        return plain_repr(self, 'q', 'stage_iters')
+        return plain_repr(self, 'q', 'stage_iters', 'start_stage',
+                          'ratio_limit')
 
 
 @CURRICULA.register_module()
@@ -237,10 +254,10 @@ class ConsistencyCurriculum:
                 f'{type(self.scales).__name__} (the official code has no '
                 'adaptive/fixed combination)')
 
-    def __call__(self, step: int) -> Tuple[float, int]:
-        """Return ``(target_ema_decay, num_scales)`` at iteration ``step``."""
-        return float(self.target_ema(step, self.scales)), int(
-            self.scales(step))
+    def __call__(self, step: int) -> Tuple[float, Union[int, float]]:
+        """Return ``(target_ema_decay, num_scales)`` at iteration ``step``
+        (an int, except a :class:`StagedScales` capped by its limit)."""
+        return float(self.target_ema(step, self.scales)), self.scales(step)
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(scales={self.scales!r}, '

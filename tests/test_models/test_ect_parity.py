@@ -41,10 +41,10 @@ class TinyNetwork(nn.Module):
     """The reference's ``F(c_in x, log(sigma) / 4)``, wrapped by the EDM
     parameterisation as ``D(x, sigma) = c_skip x + c_out F``: conv3x3, plus
     a noise embedding, SiLU, dropout, conv3x3. mmcm feeds ``c_noise = 1000
-    log(sigma) / 4``, hence the division. The dropout masks come from
-    ``torch.rand`` on the global CPU generator, so a replayed RNG state
-    replays them (the reference shares the masks of its two evaluations
-    that way)."""
+    log(sigma) / 4``, hence the division. The dropout masks (in training
+    mode) come from ``torch.rand`` on the global CPU generator, so a
+    replayed RNG state replays them (the reference shares the masks of its
+    two evaluations that way)."""
 
     def __init__(self, network: dict):
         super().__init__()
@@ -60,8 +60,9 @@ class TinyNetwork(nn.Module):
         h = h + (c * self.emb_weight.reshape(1, -1, 1, 1) +
                  self.emb_bias.reshape(1, -1, 1, 1))
         h = F.silu(h)
-        keep = torch.rand(h.shape, dtype=h.dtype) >= self.dropout
-        h = h * keep / (1 - self.dropout)
+        if self.training:
+            keep = torch.rand(h.shape, dtype=h.dtype) >= self.dropout
+            h = h * keep / (1 - self.dropout)
         return F.conv2d(h, self.conv2_weight, self.conv2_bias, padding=1)
 
 

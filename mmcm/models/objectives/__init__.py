@@ -14,6 +14,8 @@ from .meanflow import (MeanFlowObjective, logit_normal_times,
                        meanflow_time_pair)
 from .scm import (SCMObjective, TrigFlowObjective, consistency_tangent,
                   normalize_tangent)
+from .tcm import (TCMObjective, boundary_mask, split_means_weights,
+                  truncated_log_times)
 
 __all__ = [
     'Objective', 'TrainingNetworks', 'TrainingStep', 'draw',
@@ -23,5 +25,6 @@ __all__ = [
     'SCMObjective', 'TrigFlowObjective', 'consistency_tangent',
     'normalize_tangent', 'ContinuousConsistencyObjective',
     'karras_time_derivative', 'MeanFlowObjective', 'logit_normal_times',
-    'meanflow_time_pair'
+    'meanflow_time_pair', 'TCMObjective', 'boundary_mask',
+    'split_means_weights', 'truncated_log_times'
 ]
