@@ -87,7 +87,8 @@ def test_target_below_the_transition_is_the_stage_one_model():
     assert float(loss.detach().mean()) == pytest.approx(float(expected),
                                                         rel=1e-12)
     assert logs['loss_boundary'] == pytest.approx(float(per_sample[2]))
-    assert logs['loss_truncated'] == pytest.approx(float(per_sample[:2].mean()))
+    assert logs['loss_truncated'] == pytest.approx(
+        float(per_sample[:2].mean()))
     assert not networks['teacher'].training  # restored
     at_zero, _ = run_objective(
         objective, DenoiserParameterisation(), x0[:1], Constant(0.0),

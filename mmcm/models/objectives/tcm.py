@@ -218,4 +218,6 @@ class TCMObjective(ECTObjective):
 
     @staticmethod
     def _mean(per_sample: torch.Tensor, mask: torch.Tensor) -> float:
-        return float(per_sample[mask].detach().mean()) if bool(mask.any()) else 0.0
+        if not bool(mask.any()):
+            return 0.0
+        return float(per_sample[mask].detach().mean())
