@@ -5,6 +5,7 @@ time of an EDM noise level, image conversions
 between uint8 pixels and the model's [-1, 1] range (both ways), class-label
 keywords and the precision names of the command-line tools.
 """
+import contextlib
 from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
@@ -50,6 +51,20 @@ def with_shared_dropout(device, first: Callable, second: Callable):
     first_output = first()
     set_rng_state(state)
     return first_output, second()
+
+
+@contextlib.contextmanager
+def training_mode(module: Optional[torch.nn.Module], mode: bool):
+    """Run ``module`` in ``train(mode)`` for the block, then restore it."""
+    if module is None:
+        yield
+        return
+    previous = module.training
+    module.train(mode)
+    try:
+        yield
+    finally:
+        module.train(previous)
 
 
 def trigflow_time(sigma: torch.Tensor, sigma_data: float) -> torch.Tensor:

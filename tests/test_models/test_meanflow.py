@@ -161,3 +161,64 @@ def test_digits_recipe_trains_resumes_and_samples(tmp_path):
     model = init_model(cfg_for(4), str(tmp_path / 'iter_4.pth'))
     images = model.sample(2, labels=torch.tensor([0, 1]))
     assert images.shape == (2, 1, 16, 16) and images.abs().max() <= 1
+
+
+class AffineVelocity(torch.nn.Module):
+    """``u(z, (t, t - r), y) = a z + (y + 1)``, with a null class."""
+
+    null_label = 9
+
+    def __init__(self):
+        super().__init__()
+        self.a = torch.nn.Parameter(torch.tensor(0.5, dtype=torch.float64))
+
+    def forward(self, z, timesteps, y):
+        return self.a * z + (y.to(z.dtype) + 1).view(-1, 1, 1, 1)
+
+
+def test_guided_target_by_hand():
+    """Flow-matching samples (r = t), so the target is the velocity
+    itself: guided (Eq. 21, w = 2, k = 0.5) inside the interval, plain
+    outside it and for a dropped class, whose label becomes the null one."""
+    objective = MeanFlowObjective(norm_p=0.0, guidance_scale=2.0,
+                                  guidance_mixture=0.5,
+                                  guidance_interval=(0.0, 0.6),
+                                  class_dropout=0.1)
+    net = AffineVelocity()
+    x = torch.linspace(-1, 1, 3 * 4, dtype=torch.float64).view(3, 1, 2, 2)
+    noise = torch.linspace(0.5, -0.7, 12, dtype=torch.float64).view_as(x)
+    t = torch.tensor([0.3, 0.9, 0.4], dtype=torch.float64)
+    labels = torch.tensor([2, 4, 6])
+    dropped = torch.tensor([False, False, True])
+    loss, _ = run_objective(objective, MeanFlowParameterisation(), x, net,
+                            labels=labels, noise=noise, t=t, r=t,
+                            class_dropped=dropped)
+    z = (1 - t.view(-1, 1, 1, 1)) * x + t.view(-1, 1, 1, 1) * noise
+    v = noise - x
+    u_null, u_cond = 0.5 * z + 10, 0.5 * z + (labels + 1).view(-1, 1, 1, 1)
+    guided = 2.0 * v + 0.5 * u_cond + (1 - 2.0 - 0.5) * u_null
+    target = torch.stack([guided[0], v[1], v[2]])
+    used = torch.tensor([3.0, 5.0, 10.0], dtype=torch.float64)
+    prediction = 0.5 * z + used.view(-1, 1, 1, 1)
+    expected = (prediction - target).pow(2).flatten(1).sum(1)
+    torch.testing.assert_close(loss.detach(), expected, rtol=1e-12, atol=0)
+    assert net.training  # left as it was
+
+
+def test_guidance_needs_a_null_class():
+    from mmcm.models.unets import ADMUNet
+    with pytest.raises(ValueError, match='null class'):
+        MeanFlowObjective(guidance_scale=2.0).check(
+            MODELS.build(NETWORK), MeanFlowParameterisation())
+    with pytest.raises(ValueError, match='class_dropout'):
+        MeanFlowObjective(class_dropout=1.0)
+    net = ADMUNet(**{**{k: v for k, v in NETWORK.items() if k != 'type'},
+                     'null_class': True})
+    assert net.null_label == 10 and net.label_emb.num_embeddings == 11
+    MeanFlowObjective(guidance_scale=2.0).check(net,
+                                                MeanFlowParameterisation())
+    out = net(torch.zeros(2, 1, 8, 8), torch.zeros(2, 2),
+              torch.tensor([10, 3]))
+    assert out.shape == (2, 1, 8, 8)
+    with pytest.raises(ValueError, match='class-conditional'):
+        ADMUNet(image_size=8, null_class=True)

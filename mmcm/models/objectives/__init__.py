@@ -10,8 +10,8 @@ from .continuous import (ContinuousConsistencyObjective,
 from .ect import ECTObjective, ect_lower_time
 from .edm import EDMObjective
 from .joint import JointObjective
-from .meanflow import (MeanFlowObjective, logit_normal_times,
-                       meanflow_time_pair)
+from .meanflow import (MeanFlowObjective, guided_velocity,
+                       logit_normal_times, meanflow_time_pair)
 from .scm import (SCMObjective, TrigFlowObjective, consistency_tangent,
                   normalize_tangent)
 from .tcm import (TCMObjective, boundary_mask, split_means_weights,
@@ -25,6 +25,6 @@ __all__ = [
     'SCMObjective', 'TrigFlowObjective', 'consistency_tangent',
     'normalize_tangent', 'ContinuousConsistencyObjective',
     'karras_time_derivative', 'MeanFlowObjective', 'logit_normal_times',
-    'meanflow_time_pair', 'TCMObjective', 'boundary_mask',
+    'meanflow_time_pair', 'guided_velocity', 'TCMObjective', 'boundary_mask',
     'split_means_weights', 'truncated_log_times'
 ]

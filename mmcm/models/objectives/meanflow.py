@@ -9,11 +9,16 @@ derivative along the flow: one JVP with tangents ``(v, 0, 1)`` in
 ``(z, r, t)``, whose primal is the prediction itself. The loss is
 ``||u - stopgrad(u_tgt)||^2`` summed over the image, divided by the
 stop-gradient ``(loss + eps)^p`` (the adaptive weighting, Section 4.3).
+With classifier-free guidance in training (Section 4.2) the velocity ``v``
+becomes the guided field of Eq. 21 wherever a sample keeps its class.
 """
+from typing import Sequence
+
 import torch
 
 from mmcm.registry import MODELS
 from mmcm.utils.choices import checked_choice
+from mmcm.utils.functional import append_dims, training_mode
 from mmcm.utils.jvp import JVP_METHODS, directional_derivative
 from ..parameterisations import MeanFlowParameterisation
 from .base import Objective, draw
@@ -44,6 +49,18 @@ def meanflow_time_pair(t: torch.Tensor, r: torch.Tensor,
     return t, torch.minimum(t, r)
 
 
+def guided_velocity(velocity: torch.Tensor, unconditional: torch.Tensor,
+                    conditional: torch.Tensor, scale: torch.Tensor,
+                    mixture: torch.Tensor) -> torch.Tensor:
+    """``v~ = w v + k u(z, t, t | c) + (1 - w - k) u(z, t, t | null)``:
+    MeanFlow's guided target velocity (Geng et al. 2025, Eq. 21; Eq. 19
+    with ``k = 0``), ``w`` and ``k`` per sample."""
+    scale, mixture = (append_dims(value, velocity.ndim)
+                      for value in (scale, mixture))
+    return (scale * velocity + mixture * conditional +
+            (1 - scale - mixture) * unconditional)
+
+
 @MODELS.register_module()
 class MeanFlowObjective(Objective):
     """Per-sample MeanFlow loss (see the module docstring), on the
@@ -66,6 +83,16 @@ class MeanFlowObjective(Objective):
         jvp: ``'exact'`` (forward-mode AD, default) or
             ``'finite-difference'`` (:mod:`mmcm.utils.jvp`).
         jvp_step: The finite difference's step.
+        guidance_scale, guidance_mixture: ``w`` and ``k`` of the guided
+            velocity (:func:`guided_velocity`); ``1`` and ``0`` train
+            without guidance. The network's own ``u(z, t, t)`` (no dropout,
+            no gradient) gives the conditional and null-class terms.
+        guidance_interval: The ``t`` range where guidance applies (``w = 1,
+            k = 0`` outside), e.g. ``(0, 0.75)`` for the paper's XL/2.
+        class_dropout: Probability that a sample trains with the null class
+            and the plain ``v`` (the paper: 0.1 with guidance); needs a
+            network with a null class (``ADMUNet(null_class=True)``).
+            ``batch`` may hold the fixed mask ``class_dropped``.
     """
 
     parameterisation = MeanFlowParameterisation
@@ -74,7 +101,10 @@ class MeanFlowObjective(Objective):
                  p_std_t: float = 1.6, p_mean_r: float = -4.0,
                  p_std_r: float = 1.6, ratio: float = 0.75,
                  norm_p: float = 0.75, norm_eps: float = 1e-3,
-                 jvp: str = 'exact', jvp_step: float = 1e-3):
+                 jvp: str = 'exact', jvp_step: float = 1e-3,
+                 guidance_scale: float = 1.0, guidance_mixture: float = 0.0,
+                 guidance_interval: Sequence[float] = (0.0, 1.0),
+                 class_dropout: float = 0.0):
         self.time_sampler = checked_choice('time_sampler', time_sampler,
                                            TIME_SAMPLERS)
         self.t_distribution = (p_mean_t, p_std_t)
@@ -83,6 +113,26 @@ class MeanFlowObjective(Objective):
         self.norm_p, self.norm_eps = norm_p, norm_eps
         self.jvp = checked_choice('jvp', jvp, JVP_METHODS)
         self.jvp_step = jvp_step
+        if not 0 <= class_dropout < 1:
+            raise ValueError(f'class_dropout lies in [0, 1), got '
+                             f'{class_dropout}')
+        self.guidance_scale = float(guidance_scale)
+        self.guidance_mixture = float(guidance_mixture)
+        self.guidance_interval = tuple(float(v) for v in guidance_interval)
+        self.class_dropout = float(class_dropout)
+
+    @property
+    def guided(self) -> bool:
+        """Whether the target velocity is guided."""
+        return self.guidance_scale != 1 or self.guidance_mixture != 0
+
+    def check(self, network, parameterisation) -> None:
+        super().check(network, parameterisation)
+        if (self.guided or self.class_dropout) and getattr(
+                network, 'null_label', None) is None:
+            raise ValueError('guidance and class_dropout need a network '
+                             'with a null class (ADMUNet(null_class=True, '
+                             'num_classes=...))')
 
     def time_pair(self, batch_size: int, device):
         """``(t, r)`` drawn as the official ``sample_two_timesteps``."""
@@ -99,9 +149,11 @@ class MeanFlowObjective(Objective):
             x.shape[0], x.device)
         shape = (-1, ) + (1, ) * (x.ndim - 1)
         z = (1 - t.view(shape)) * x + t.view(shape) * noise
-        velocity = noise - x
-        u = parameterisation.mean_velocity(networks.online,
-                                           batch.get('labels'))
+        velocity, labels = noise - x, batch.get('labels')
+        if self.guided or self.class_dropout:
+            velocity, labels = self._guide(batch, networks.online,
+                                           parameterisation, z, t, velocity)
+        u = parameterisation.mean_velocity(networks.online, labels)
         prediction, dudt = directional_derivative(
             u, (z, t, r),
             (velocity, torch.ones_like(t), torch.zeros_like(r)), self.jvp,
@@ -112,5 +164,29 @@ class MeanFlowObjective(Objective):
         return squared / weight, dict(
             flow_matching_fraction=(t == r).float().mean())
 
+    def _guide(self, batch, network, parameterisation, z, t, velocity):
+        """The velocity (guided where a sample keeps its class) and the
+        labels (the null class where it drops it)."""
+        labels = batch['labels']
+        null = torch.full_like(labels, network.null_label)
+        dropped = draw(batch, 'class_dropped', lambda: torch.rand(
+            labels.shape[0], device=labels.device) < self.class_dropout)
+        if self.guided:
+            low, high = self.guidance_interval
+            inside = (t >= low) & (t <= high)
+            scale = torch.where(inside, self.guidance_scale, 1.0).to(t)
+            mixture = torch.where(inside, self.guidance_mixture, 0.0).to(t)
+            with torch.no_grad(), training_mode(network, False):
+                unconditional = parameterisation.mean_velocity(
+                    network, null)(z, t, t)
+                conditional = parameterisation.mean_velocity(
+                    network, labels)(z, t, t) if self.guidance_mixture else 0
+            guided = guided_velocity(velocity, unconditional, conditional,
+                                     scale, mixture)
+            velocity = torch.where(append_dims(dropped, velocity.ndim),
+                                   velocity, guided.to(velocity.dtype))
+        return velocity, torch.where(dropped, null, labels)
 
-__all__ = ['MeanFlowObjective', 'logit_normal_times', 'meanflow_time_pair']
+
+__all__ = ['MeanFlowObjective', 'guided_velocity', 'logit_normal_times',
+           'meanflow_time_pair']

@@ -13,8 +13,7 @@ log-Student-t distribution truncated to ``[t', sigma_max]``.
 The pairs, distance and weighting are those of easy consistency tuning,
 which the authors' code (NVlabs/TCM, ``training/loss.py``) builds on.
 """
-import contextlib
-from typing import Optional, Union
+from typing import Union
 
 import numpy as np
 import torch
@@ -22,7 +21,7 @@ import torch
 from mmcm.registry import MODELS
 from mmcm.utils.choices import checked_choice
 from mmcm.utils.functional import (append_dims, rng_state, set_rng_state,
-                                   with_shared_dropout)
+                                   training_mode, with_shared_dropout)
 from ..losses import get_weighting
 from .base import draw
 from .ect import ECTObjective, ect_lower_time
@@ -75,20 +74,6 @@ def split_means_weights(boundary: torch.Tensor,
     if at_boundary:
         weights[boundary] = boundary_weight * batch / at_boundary
     return weights
-
-
-@contextlib.contextmanager
-def training_mode(module: Optional[torch.nn.Module], mode: bool):
-    """Run ``module`` in ``train(mode)`` for the block, then restore it."""
-    if module is None:
-        yield
-        return
-    previous = module.training
-    module.train(mode)
-    try:
-        yield
-    finally:
-        module.train(previous)
 
 
 @MODELS.register_module()

@@ -64,6 +64,9 @@ class ADMUNet(Accelerable, nn.Module):
             ``(N,)``), or 2 for MeanFlow's ``(t, t - r)`` (shape ``(N, 2)``),
             whose sinusoidal embeddings are concatenated before the time
             MLP, as in MeanFlow's network.
+        null_class: One more label embedding, label ``num_classes``
+            (:attr:`null_label`): the unconditional input of classifier-free
+            guidance, as DiT's label embedder (MeanFlow's guided training).
 
     :meth:`accelerate` switches on the sampling speed options
     (channels-last, autocast, ``torch.compile``, CUDA graphs).
@@ -91,8 +94,12 @@ class ADMUNet(Accelerable, nn.Module):
                  diffusion_head: bool = False,
                  output_head: str = 'consistency',
                  pixel_norm: bool = False,
-                 num_time_inputs: int = 1):
+                 num_time_inputs: int = 1,
+                 null_class: bool = False):
         super().__init__()
+        if null_class and num_classes is None:
+            raise ValueError('null_class needs a class-conditional model '
+                             '(num_classes)')
         self.image_size = image_size
         self.in_channels = in_channels
         self.model_channels = model_channels
@@ -128,8 +135,11 @@ class ADMUNet(Accelerable, nn.Module):
             nn.Linear(model_channels * num_time_inputs, time_embed_dim),
             nn.SiLU(),
             nn.Linear(time_embed_dim, time_embed_dim))
+        # Label num_classes is the null class of classifier-free guidance.
+        self.null_label = num_classes if null_class else None
         if num_classes is not None:
-            self.label_emb = nn.Embedding(num_classes, time_embed_dim)
+            self.label_emb = nn.Embedding(num_classes + int(null_class),
+                                          time_embed_dim)
         skip_channels = self._build_encoder()
         self._build_middle()
         self._build_decoder(skip_channels)
