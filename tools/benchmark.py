@@ -10,6 +10,13 @@ printed. With
 ``--train ct cd`` it also times a CT / CD training step (forward, backward,
 optimizer, target and EMA updates) with each ``--distances`` entry (l2,
 lpips; LPIPS with an untrained VGG trunk: same compute as the real one).
+With ``--train sct meanflow`` it times an sCT step (TrigFlow, exact JVP)
+and a MeanFlow step on the same network, each three ways where they
+apply: mmcm's default (the blockwise forward-mode attention rule; sCT's
+prediction from the JVP's own pass), ``math-attention`` (the JVP through
+SDPA's math backend, an ``L x L`` matrix per head) and, for sCT,
+``two-pass`` (a JVP pass plus a graded forward pass); with ``ct`` beside
+them the targets compare each with the CT step.
 The sampling speed options (--channels-last, --autocast, --compile,
 --cuda-graphs) apply to both implementations alike; --winograd is mmcm's
 own convolution path (diffusers has none), so diffusers keeps PyTorch's.
@@ -51,6 +58,7 @@ with quiet_imports():
     from mmcm.models.labels import balanced_class_labels
     from mmcm.models.unets import winograd_kernel_bytes
     from mmcm.registry import MODELS
+    from mmcm.utils.jvp import attention_jvp_rule
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Benchmark speed')
@@ -66,7 +74,8 @@ def parse_args(argv=None):
     parser.add_argument('--compare', choices=['diffusers'],
                         help='also time diffusers\' UNet2DModel')
     parser.add_argument('--train', nargs='*', default=[],
-                        choices=['ct', 'cd'], help='time training steps')
+                        choices=['ct', 'cd', 'sct', 'meanflow'],
+                        help='time training steps')
     parser.add_argument('--distances', nargs='+', default=['l2', 'lpips'],
                         choices=['l2', 'lpips'])
     parser.add_argument('--out', help='JSON record path')
@@ -141,6 +150,61 @@ def build_trainer(model, kind: str, distance: str, args):
     return trainer
 
 
+# The training blocks of the JVP steps on the config's network.
+JVP_TRAINING = {
+    'sct': dict(
+        parameterisation=dict(type='TrigFlowParameterisation',
+                              time_scale=1.0),
+        objective=dict(type='SCMObjective', warmup_steps=0)),
+    'meanflow': dict(
+        network=dict(num_time_inputs=2),
+        parameterisation=dict(type='MeanFlowParameterisation'),
+        objective=dict(type='MeanFlowObjective')),
+}
+# (implementation, attention rule, sCT's single pass) of each JVP step.
+JVP_VARIANTS = {
+    'sct': (('mmcm', True, True), ('math-attention', False, True),
+            ('two-pass', True, False)),
+    'meanflow': (('mmcm', True, True), ('math-attention', False, True)),
+}
+
+
+def build_jvp_trainer(model, kind: str, single_pass: bool, args):
+    """An sCT or MeanFlow trainer on ``model``'s network (random
+    weights: MeanFlow's network reads a second time input)."""
+    cfg = sampling_model_cfg(copy.deepcopy(model.cfg.model))
+    cfg.pop('sampling_cfg', None)
+    spec = JVP_TRAINING[kind]
+    cfg['network'] = dict(cfg['network'], **spec.get('network', {}))
+    cfg['parameterisation'] = spec['parameterisation']
+    objective = dict(spec['objective'])
+    if kind == 'sct':
+        objective['single_pass'] = single_pass
+    cfg['training'] = dict(objective=objective,
+                           averages=dict(ema_decays=(0.9999, )))
+    return MODELS.build(cfg).to(args.device)
+
+
+def with_attention_rule(run, enabled: bool):
+    """``run`` with mmcm's attention JVP rule on or off."""
+    def wrapped():
+        with attention_jvp_rule(enabled):
+            run()
+
+    wrapped.losses = run.losses
+    return wrapped
+
+
+def jvp_runs(model, kind: str, args):
+    """``(task, {implementation: callable})`` of each JVP variant, one
+    trainer alive at a time."""
+    for impl, rule, single_pass in JVP_VARIANTS[kind]:
+        trainer = build_jvp_trainer(model, kind, single_pass, args).train()
+        yield f'train-{kind}', {
+            impl: with_attention_rule(training_run(trainer, args), rule)}
+        del trainer
+
+
 def swap_in_diffusers(trainer, args):
     """Replace every network copy of ``trainer`` with a diffusers one."""
     trainer.unet = diffusers_copy(trainer.unet).to(args.device)
@@ -198,6 +262,9 @@ def runs(model, args):
         yield sampler, {name: sampling_run(m, sampler, args)
                         for name, m in impls}
     for kind in args.train:
+        if kind in JVP_TRAINING:
+            yield from jvp_runs(model, kind, args)
+            continue
         for distance in args.distances:
             for name, _ in impls:
                 trainer = build_trainer(model, kind, distance, args)

@@ -4,7 +4,10 @@
   ``UNet2DModel`` on the same weights, in the same run;
 - GPU, one-step sampling in bf16: at least half the GPU's dense bf16 peak;
 - GPU, CD-LPIPS training step: at least 1.3x the diffusers-based step;
-- everywhere: peak memory no higher than diffusers' at the same batch.
+- everywhere: peak memory no higher than diffusers' at the same batch;
+- training steps through a JVP (CPU, fp32, the exact JVP): an sCT step at
+  most 1.4x and a MeanFlow step at most 1.6x the time of a CT step (l2) on
+  the same network, each with peak memory no higher than the CT step's.
 """
 from typing import Optional
 
@@ -22,6 +25,7 @@ PEAK_TFLOPS = (
 CPU_SPEEDUP = 1.5
 TRAIN_SPEEDUP = 1.3
 PEAK_FRACTION = 0.5
+JVP_STEP_RATIOS = {'train-sct': 1.4, 'train-meanflow': 1.6}
 
 
 def peak_tflops(device_name: str, precision: str) -> Optional[float]:
@@ -73,12 +77,38 @@ def check_targets(record: dict) -> list:
             checks.append(_target(f'{task} peak memory vs diffusers',
                                   ratio['memory_ratio'], 1.0,
                                   higher_is_better=False))
+    checks.extend(_jvp_step_targets(record['results'], on_cuda, precision))
     peak = record.get('peak_tflops')
     for row in record['results']:
         if (row['task'] == 'onestep' and row['implementation'] == 'mmcm'
                 and on_cuda and precision == 'bf16' and peak):
             checks.append(_target('onestep bf16 fraction of GPU peak',
                                   row['tflops'] / peak, PEAK_FRACTION))
+    return checks
+
+
+def _jvp_step_targets(rows: list, on_cuda: bool, precision: str) -> list:
+    """The sCT and MeanFlow steps (mmcm's default path) against the CT
+    step with the l2 distance, time and peak memory (CPU fp32 only)."""
+    mmcm = {row['task']: row for row in rows
+            if row['implementation'] == 'mmcm'}
+    ct = mmcm.get('train-ct-l2')
+    if ct is None or on_cuda or precision != 'fp32':
+        return []
+    checks = []
+    for task, limit in JVP_STEP_RATIOS.items():
+        if task not in mmcm:
+            continue
+        row = mmcm[task]
+        checks.append(_target(f'{task} time vs train-ct-l2 (CPU fp32)',
+                              row['seconds_per_batch'] /
+                              ct['seconds_per_batch'], limit,
+                              higher_is_better=False))
+        if ct['peak_memory_mib'] > 0:
+            checks.append(_target(f'{task} peak memory vs train-ct-l2',
+                                  row['peak_memory_mib'] /
+                                  ct['peak_memory_mib'], 1.0,
+                                  higher_is_better=False))
     return checks
 
 

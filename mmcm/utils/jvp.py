@@ -27,6 +27,27 @@ def in_forward_mode() -> bool:
     return getattr(_state, 'depth', 0) > 0
 
 
+def attention_rule_enabled() -> bool:
+    """Whether mmcm's attention layers take their blockwise forward-mode
+    rule under :func:`float32_jvp` (the default; see
+    :func:`attention_jvp_rule`)."""
+    return getattr(_state, 'attention_rule', True)
+
+
+@contextmanager
+def attention_jvp_rule(enabled: bool):
+    """Inside, mmcm's attention layers take the blockwise forward-mode rule
+    (``True``) or, as other SDPA calls, the math backend's ``L x L``
+    attention matrix (``False``: the reference a benchmark compares
+    with)."""
+    previous = attention_rule_enabled()
+    _state.attention_rule = enabled
+    try:
+        yield
+    finally:
+        _state.attention_rule = previous
+
+
 @contextmanager
 def forward_mode():
     """Mark the code inside as running under forward-mode AD."""
@@ -96,5 +117,6 @@ def jvp_without_grad(fn: Callable, primals: tuple, tangents: tuple,
 
 
 __all__ = ['JVP_METHODS', 'in_forward_mode', 'forward_mode', 'float32_jvp',
+           'attention_rule_enabled', 'attention_jvp_rule',
            'finite_difference_jvp', 'directional_derivative',
            'jvp_without_grad']

@@ -188,6 +188,67 @@ def test_sct_with_a_finite_difference_jvp_follows_the_exact_one():
         SCMObjective(jvp='reverse')
 
 
+def test_single_pass_gives_the_loss_and_gradient_of_two_passes():
+    """The prediction from the JVP's own pass (dual numbers under grad
+    mode) against the JVP pass plus a graded forward pass, with dropout
+    on (one mask for both) and attention, in float64."""
+    unet = random_unet().train()
+    for module in unet.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.3
+    assert any(isinstance(m, torch.nn.Dropout) and m.p == 0.3
+               for m in unet.modules())
+
+    def network(x, t):
+        return unet(x, t.double())
+
+    x0 = torch.randn(3, 3, 8, 8, dtype=torch.float64)
+    results = []
+    for single_pass in (True, False):
+        objective = SCMObjective(warmup_steps=0, single_pass=single_pass)
+        torch.manual_seed(3)
+        loss, _ = run_objective(objective, TrigFlowParameterisation(), x0,
+                                network)
+        unet.zero_grad()
+        loss.sum().backward()
+        results.append((loss.detach(),
+                        [p.grad.clone() for p in unet.parameters()]))
+    (single, single_grads), (double, double_grads) = results
+    torch.testing.assert_close(single, double, rtol=1e-12, atol=0)
+    for got, want in zip(single_grads, double_grads):
+        torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-14)
+
+
+def test_attention_rule_can_be_turned_off_for_the_reference():
+    """Under the JVP, mmcm's attention takes the blockwise rule unless
+    attention_jvp_rule(False) asks for the math backend; both give the
+    same tangent."""
+    from mmcm.models.unets import attention as attention_module
+    from mmcm.utils.jvp import attention_jvp_rule, float32_jvp
+    unet = random_unet()
+    x = torch.randn(2, 3, 8, 8, dtype=torch.float64)
+    t = torch.rand(2, dtype=torch.float64)
+    calls = []
+    original = attention_module.ForwardModeAttention.apply
+
+    def counting(*args):
+        calls.append(1)
+        return original(*args)
+
+    attention_module.ForwardModeAttention.apply = counting
+    try:
+        with torch.no_grad():
+            rule = float32_jvp(unet, (x, t), (x, torch.ones_like(t)))
+            with_rule = len(calls)
+            with attention_jvp_rule(False):
+                math = float32_jvp(unet, (x, t), (x, torch.ones_like(t)))
+    finally:
+        attention_module.ForwardModeAttention.apply = original
+    assert with_rule > 0 and len(calls) == with_rule
+    for a, b in zip(rule, math):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
 def test_prior_weight_is_one_over_sigma():
     t = torch.tensor([math.atan(0.004), math.atan(2.0), math.atan(160.0)])
     torch.testing.assert_close(prior_weight(t, 0.5),

@@ -45,6 +45,33 @@ def test_side_by_side_with_diffusers_and_training_steps(tiny_config,
     assert 'speed x' in printed and 'diffusers' in printed
 
 
+def test_jvp_training_steps_against_the_ct_step(tiny_config):
+    """sCT and MeanFlow steps, each with the attention rule and the math
+    backend (and sCT's two passes), beside the CT step; the targets
+    compare the default paths with the CT step."""
+    record = benchmark.main([tiny_config, '--batch-size', '2', '--iters',
+                             '1', '--warmup', '0', '--samplers',
+                             '--train', 'ct', 'sct', 'meanflow',
+                             '--distances', 'l2'])
+    rows = [(r['task'], r['implementation']) for r in record['results']]
+    assert rows == [('train-ct-l2', 'mmcm'), ('train-sct', 'mmcm'),
+                    ('train-sct', 'math-attention'),
+                    ('train-sct', 'two-pass'), ('train-meanflow', 'mmcm'),
+                    ('train-meanflow', 'math-attention')]
+    for row in record['results']:
+        assert row['seconds_per_batch'] > 0 and row['peak_memory_mib'] > 0
+        assert row['last_loss'] == row['last_loss']  # finite, not NaN
+    by = {(r['task'], r['implementation']): r for r in record['results']}
+    targets = {c['target']: c for c in record['targets']}
+    ratio = (by['train-sct', 'mmcm']['seconds_per_batch'] /
+             by['train-ct-l2', 'mmcm']['seconds_per_batch'])
+    assert targets['train-sct time vs train-ct-l2 (CPU fp32)'][
+        'measured'] == pytest.approx(ratio)
+    assert targets['train-meanflow time vs train-ct-l2 (CPU fp32)'][
+        'wanted'] == 1.6
+    assert 'train-sct peak memory vs train-ct-l2' in targets
+
+
 def test_diffusers_copy_computes_the_same_network(tiny_config):
     import torch
 

@@ -14,7 +14,7 @@ from mmcm.registry import MODELS
 from mmcm.utils.choices import checked_choice
 from mmcm.utils.functional import (append_dims, mean_flat, trigflow_time,
                                    with_shared_dropout)
-from mmcm.utils.jvp import JVP_METHODS, jvp_without_grad
+from mmcm.utils.jvp import JVP_METHODS, float32_jvp, jvp_without_grad
 from ..parameterisations import TrigFlowParameterisation
 from .base import Objective, lognormal_sigmas
 
@@ -70,15 +70,33 @@ def consistency_tangent(network: TrigNetwork, x_t: torch.Tensor,
     ``jvp`` and ``jvp_step`` choose the derivative
     (:func:`~mmcm.utils.jvp.directional_derivative`).
     """
+    primals, tangents = tangent_direction(x_t, t, dxdt, sigma_data)
+    f_minus, df_scaled = jvp_without_grad(network, primals, tangents, jvp,
+                                          jvp_step)
+    return f_minus, update_direction(f_minus, df_scaled, x_t, t, dxdt,
+                                     sigma_data, warmup)
+
+
+def tangent_direction(x_t: torch.Tensor, t: torch.Tensor, dxdt: torch.Tensor,
+                      sigma_data: float):
+    """``(primals, tangents)`` of the JVP of :func:`consistency_tangent`:
+    ``F(x_t / sigma_d, t)`` along ``(cos t sin t dx_t/dt / sigma_d,
+    cos t sin t)``."""
+    cos_sin = torch.cos(t) * torch.sin(t)
+    scale = append_dims(cos_sin, x_t.ndim)
+    return (x_t / sigma_data, t), (scale * dxdt / sigma_data, cos_sin)
+
+
+def update_direction(f_minus: torch.Tensor, df_scaled: torch.Tensor,
+                     x_t: torch.Tensor, t: torch.Tensor, dxdt: torch.Tensor,
+                     sigma_data: float, warmup: float) -> torch.Tensor:
+    """``g`` of :func:`consistency_tangent` from ``F^-`` and the scaled
+    derivative ``cos t sin t dF^-/dt`` (both detached)."""
     cos, sin = torch.cos(t), torch.sin(t)
     scale = append_dims(cos * sin, x_t.ndim)
-    f_minus, df_scaled = jvp_without_grad(
-        network, (x_t / sigma_data, t),
-        (scale * dxdt / sigma_data, cos * sin), jvp, jvp_step)
     cos2 = append_dims(cos**2, x_t.ndim)
-    g = (-cos2 * (sigma_data * f_minus - dxdt) -
-         warmup * (scale * x_t + sigma_data * df_scaled))
-    return f_minus, g
+    return (-cos2 * (sigma_data * f_minus - dxdt) -
+            warmup * (scale * x_t + sigma_data * df_scaled))
 
 
 def normalize_tangent(g: torch.Tensor, c: float = 0.1) -> torch.Tensor:
@@ -159,6 +177,12 @@ class SCMObjective(TrigFlowTimeObjective):
             ``'finite-difference'`` (a central difference of step
             ``jvp_step``; see :mod:`mmcm.utils.jvp`).
         jvp_step: The finite difference's step.
+        single_pass: With the exact JVP and autocast off, one forward pass
+            with dual numbers gives the prediction (with its graph) and
+            ``dF/dt`` together (``torch.func.jvp`` under grad mode), in
+            place of a JVP pass and a second, graded forward pass; the
+            loss and gradient are the same. Under autocast the prediction
+            keeps its own low-precision pass and the JVP its float32 one.
     """
 
     accepts_teacher = True
@@ -167,9 +191,10 @@ class SCMObjective(TrigFlowTimeObjective):
                  warmup_steps: int = 10000,
                  tangent_norm_c: Optional[float] = 0.1,
                  prior_weighting: bool = True, jvp: str = 'exact',
-                 jvp_step: float = 1e-3):
+                 jvp_step: float = 1e-3, single_pass: bool = True):
         self.jvp = checked_choice('jvp', jvp, JVP_METHODS)
         self.jvp_step = jvp_step
+        self.single_pass = single_pass
         super().__init__(p_mean, p_std)
         self.warmup_steps = warmup_steps
         self.tangent_norm_c = tangent_norm_c
@@ -189,11 +214,17 @@ class SCMObjective(TrigFlowTimeObjective):
             teacher = parameterisation.trig_network(networks.teacher, labels)
             dxdt = teacher_velocity(teacher, x_t, t, sigma_data)
         warmup = self.warmup(step.iteration)
-        (_, g), prediction = with_shared_dropout(
-            x_t.device,
-            lambda: consistency_tangent(network, x_t, t, dxdt, sigma_data,
-                                        warmup, self.jvp, self.jvp_step),
-            lambda: network(x_t / sigma_data, t))
+        if self._one_pass(x_t):
+            primals, tangents = tangent_direction(x_t, t, dxdt, sigma_data)
+            prediction, df_scaled = float32_jvp(network, primals, tangents)
+            g = update_direction(prediction.detach(), df_scaled.detach(), x_t,
+                                 t, dxdt, sigma_data, warmup)
+        else:
+            (_, g), prediction = with_shared_dropout(
+                x_t.device,
+                lambda: consistency_tangent(network, x_t, t, dxdt, sigma_data,
+                                            warmup, self.jvp, self.jvp_step),
+                lambda: network(x_t / sigma_data, t))
         if self.tangent_norm_c is not None:
             g = normalize_tangent(g, self.tangent_norm_c)
         mse = mean_flat((prediction - prediction.detach() - g)**2)
@@ -201,6 +232,11 @@ class SCMObjective(TrigFlowTimeObjective):
             mse = mse * prior_weight(t, sigma_data)
         loss = adaptive_weighting(mse, networks.log_variance, t)
         return loss, dict(tangent_warmup=warmup)
+
+    def _one_pass(self, x_t: torch.Tensor) -> bool:
+        """Whether the prediction comes from the JVP's own pass."""
+        return (self.single_pass and self.jvp == 'exact' and
+                not torch.is_autocast_enabled(x_t.device.type))
 
 
 @MODELS.register_module()
@@ -227,5 +263,6 @@ class TrigFlowObjective(TrigFlowTimeObjective):
 __all__ = [
     'SCMObjective', 'TrigFlowObjective', 'consistency_tangent',
     'normalize_tangent', 'sample_trigflow_time', 'trigflow_sample',
+    'tangent_direction', 'update_direction',
     'adaptive_weighting', 'prior_weight', 'teacher_velocity'
 ]

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-from mmcm.utils.jvp import in_forward_mode
+from mmcm.utils.jvp import attention_rule_enabled, in_forward_mode
 
 ALL_BACKENDS = [SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION,
                 SDPBackend.CUDNN_ATTENTION, SDPBackend.MATH]
@@ -97,7 +97,7 @@ def attention(q: torch.Tensor, k: torch.Tensor,
               v: torch.Tensor) -> torch.Tensor:
     """``scaled_dot_product_attention(q, k, v)``; under
     :func:`mmcm.utils.jvp.float32_jvp`, with the blockwise forward-mode
-    rule."""
-    if in_forward_mode():
+    rule (unless :func:`mmcm.utils.jvp.attention_jvp_rule` turns it off)."""
+    if in_forward_mode() and attention_rule_enabled():
         return ForwardModeAttention.apply(q, k, v)
     return F.scaled_dot_product_attention(q, k, v)
