@@ -11,12 +11,13 @@ printed. With
 optimizer, target and EMA updates) with each ``--distances`` entry (l2,
 lpips; LPIPS with an untrained VGG trunk: same compute as the real one).
 With ``--train sct meanflow`` it times an sCT step (TrigFlow, exact JVP)
-and a MeanFlow step on the same network, each three ways where they
-apply: mmcm's default (the blockwise forward-mode attention rule; sCT's
-prediction from the JVP's own pass), ``math-attention`` (the JVP through
-SDPA's math backend, an ``L x L`` matrix per head) and, for sCT,
-``two-pass`` (a JVP pass plus a graded forward pass); with ``ct`` beside
-them the targets compare each with the CT step.
+and a MeanFlow step on the same network, each three ways: mmcm's default
+(a JVP pass without a graph through the blockwise forward-mode attention
+rule, then the graded forward pass), ``math-attention`` (the JVP through
+SDPA's math backend, an ``L x L`` matrix per head) and ``single-pass``
+(the prediction from the JVP's own pass, dual numbers under grad mode);
+with ``ct`` beside them the targets compare each default with the CT
+step.
 The sampling speed options (--channels-last, --autocast, --compile,
 --cuda-graphs) apply to both implementations alike; --winograd is mmcm's
 own convolution path (diffusers has none), so diffusers keeps PyTorch's.
@@ -161,12 +162,9 @@ JVP_TRAINING = {
         parameterisation=dict(type='MeanFlowParameterisation'),
         objective=dict(type='MeanFlowObjective')),
 }
-# (implementation, attention rule, sCT's single pass) of each JVP step.
-JVP_VARIANTS = {
-    'sct': (('mmcm', True, True), ('math-attention', False, True),
-            ('two-pass', True, False)),
-    'meanflow': (('mmcm', True, True), ('math-attention', False, True)),
-}
+# (implementation, attention rule, single pass) of each JVP step.
+JVP_VARIANTS = (('mmcm', True, False), ('math-attention', False, False),
+                ('single-pass', True, True))
 
 
 def build_jvp_trainer(model, kind: str, single_pass: bool, args):
@@ -177,9 +175,7 @@ def build_jvp_trainer(model, kind: str, single_pass: bool, args):
     spec = JVP_TRAINING[kind]
     cfg['network'] = dict(cfg['network'], **spec.get('network', {}))
     cfg['parameterisation'] = spec['parameterisation']
-    objective = dict(spec['objective'])
-    if kind == 'sct':
-        objective['single_pass'] = single_pass
+    objective = dict(spec['objective'], single_pass=single_pass)
     cfg['training'] = dict(objective=objective,
                            averages=dict(ema_decays=(0.9999, )))
     return MODELS.build(cfg).to(args.device)
@@ -198,7 +194,7 @@ def with_attention_rule(run, enabled: bool):
 def jvp_runs(model, kind: str, args):
     """``(task, {implementation: callable})`` of each JVP variant, one
     trainer alive at a time."""
-    for impl, rule, single_pass in JVP_VARIANTS[kind]:
+    for impl, rule, single_pass in JVP_VARIANTS:
         trainer = build_jvp_trainer(model, kind, single_pass, args).train()
         yield f'train-{kind}', {
             impl: with_attention_rule(training_run(trainer, args), rule)}

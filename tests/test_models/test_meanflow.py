@@ -222,3 +222,32 @@ def test_guidance_needs_a_null_class():
     assert out.shape == (2, 1, 8, 8)
     with pytest.raises(ValueError, match='class-conditional'):
         ADMUNet(image_size=8, null_class=True)
+
+
+def test_single_pass_gives_the_loss_and_gradient_of_two_passes():
+    """The prediction from the JVP's own pass (the official code's) against
+    a graded forward pass beside a JVP without a graph, dropout on (one
+    mask for both), in float64."""
+    from mmcm.models.unets import ADMUNet
+    torch.manual_seed(0)
+    net = ADMUNet(**{**{k: v for k, v in NETWORK.items() if k != 'type'},
+                     'dropout': 0.3})
+    net = net.double().convert_torso(torch.float64).train()
+    x = torch.rand(3, 1, 8, 8, dtype=torch.float64) * 2 - 1
+    results = []
+    for single_pass in (True, False):
+        objective = MeanFlowObjective(single_pass=single_pass)
+        torch.manual_seed(5)
+        t, r = (v.double() for v in objective.time_pair(3, 'cpu'))
+        noise = torch.randn_like(x)
+        loss, _ = run_objective(objective, MeanFlowParameterisation(), x,
+                                net, labels=torch.tensor([0, 1, 2]),
+                                noise=noise, t=t, r=r)
+        net.zero_grad()
+        loss.sum().backward()
+        results.append((loss.detach(),
+                        [p.grad.clone() for p in net.parameters()]))
+    (single, single_grads), (double, double_grads) = results
+    torch.testing.assert_close(single, double, rtol=1e-12, atol=0)
+    for got, want in zip(single_grads, double_grads):
+        torch.testing.assert_close(got, want, rtol=1e-9, atol=1e-12)

@@ -46,9 +46,9 @@ def test_side_by_side_with_diffusers_and_training_steps(tiny_config,
 
 
 def test_jvp_training_steps_against_the_ct_step(tiny_config):
-    """sCT and MeanFlow steps, each with the attention rule and the math
-    backend (and sCT's two passes), beside the CT step; the targets
-    compare the default paths with the CT step."""
+    """sCT and MeanFlow steps, each with the attention rule, the math
+    backend and in one pass, beside the CT step; the targets compare the
+    default paths with the CT step."""
     record = benchmark.main([tiny_config, '--batch-size', '2', '--iters',
                              '1', '--warmup', '0', '--samplers',
                              '--train', 'ct', 'sct', 'meanflow',
@@ -56,8 +56,9 @@ def test_jvp_training_steps_against_the_ct_step(tiny_config):
     rows = [(r['task'], r['implementation']) for r in record['results']]
     assert rows == [('train-ct-l2', 'mmcm'), ('train-sct', 'mmcm'),
                     ('train-sct', 'math-attention'),
-                    ('train-sct', 'two-pass'), ('train-meanflow', 'mmcm'),
-                    ('train-meanflow', 'math-attention')]
+                    ('train-sct', 'single-pass'), ('train-meanflow', 'mmcm'),
+                    ('train-meanflow', 'math-attention'),
+                    ('train-meanflow', 'single-pass')]
     for row in record['results']:
         assert row['seconds_per_batch'] > 0 and row['peak_memory_mib'] > 0
         assert row['last_loss'] == row['last_loss']  # finite, not NaN
