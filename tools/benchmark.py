@@ -79,6 +79,10 @@ def parse_args(argv=None):
                         help='time training steps')
     parser.add_argument('--distances', nargs='+', default=['l2', 'lpips'],
                         choices=['l2', 'lpips'])
+    parser.add_argument('--jvp-variants', nargs='+',
+                        default=[name for name, *_ in JVP_VARIANTS],
+                        choices=[name for name, *_ in JVP_VARIANTS],
+                        help='which ways to time the sCT and MeanFlow steps')
     parser.add_argument('--out', help='JSON record path')
     parser.add_argument('--peak-tflops', type=float,
                         help='the device\'s peak TFLOP/s at --dtype (or '
@@ -195,6 +199,8 @@ def jvp_runs(model, kind: str, args):
     """``(task, {implementation: callable})`` of each JVP variant, one
     trainer alive at a time."""
     for impl, rule, single_pass in JVP_VARIANTS:
+        if impl not in args.jvp_variants:
+            continue
         trainer = build_jvp_trainer(model, kind, single_pass, args).train()
         yield f'train-{kind}', {
             impl: with_attention_rule(training_run(trainer, args), rule)}

@@ -21,7 +21,8 @@ ALL_BACKENDS = [SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION,
 KEY_BLOCK = 128
 
 
-def blockwise_attention_jvp(q, k, v, dq, dk, dv, block: int = KEY_BLOCK):
+def blockwise_attention_jvp(q, k, v, dq, dk, dv, block: int = KEY_BLOCK,
+                            output=None):
     """``(O, dO)`` of ``O = softmax(Q K^T / sqrt(d)) V`` along ``(dQ, dK,
     dV)``, a key block at a time.
 
@@ -30,38 +31,44 @@ def blockwise_attention_jvp(q, k, v, dq, dk, dv, block: int = KEY_BLOCK):
     i.e. ``dO_i = sum_j P_ij (dS_ij - m_i) V_j + sum_j P_ij dV_j`` with
     ``m_i = sum_j P_ij dS_ij``. Every sum over keys is accumulated as in
     flash attention: ``exp(S - running max)`` weights, rescaled when the
-    maximum grows, divided by the running normaliser at the end. Memory
-    ``O(L block)`` per head; accumulation in float32 at least.
+    maximum grows, divided by the running normaliser at the end. Two
+    products per block carry both terms of a sum: ``[dQ, Q] [K, dK]^T``
+    is ``dQ K^T + Q dK^T``, ``[P . dS, P] [V; dV]`` is ``(P . dS) V + P
+    dV``. ``output``, the primal ``O`` when the caller has it (the fused
+    kernel's), saves the product ``P V``. Memory ``O(L block)`` per head;
+    accumulation in float32 at least.
     """
     dtype = torch.promote_types(q.dtype, torch.float32)
     q, k, v, dq, dk, dv = (t.to(dtype) for t in (q, k, v, dq, dk, dv))
     scale = q.shape[-1]**-0.5
-    row_max = normaliser = None
-    sums = None  # P V, P dV, P (dS V), sum P dS: unnormalised
+    queries, keys_both = torch.cat([dq, q], -1), torch.cat([k, dk], -1)
+    row_max, sums = None, None  # unnormalised: P dS V + P dV, P dS, P, P V
     for start in range(0, k.shape[-2], block):
         keys = slice(start, start + block)
-        k_t, dk_t = k[..., keys, :].transpose(-1, -2), dk[
-            ..., keys, :].transpose(-1, -2)
-        scores = (q @ k_t) * scale
-        d_scores = (dq @ k_t + q @ dk_t) * scale
+        scores = (q @ k[..., keys, :].transpose(-1, -2)) * scale
+        d_scores = (queries @ keys_both[..., keys, :].transpose(-1, -2)
+                    ) * scale
         new_max = scores.amax(-1, keepdim=True)
         if row_max is not None:
             new_max = torch.maximum(row_max, new_max)
         weights = torch.exp(scores - new_max)
         weighted_ds = weights * d_scores
-        block_sums = (weights @ v[..., keys, :], weights @ dv[..., keys, :],
-                      weighted_ds @ v[..., keys, :],
-                      weighted_ds.sum(-1, keepdim=True),
-                      weights.sum(-1, keepdim=True))
+        block_sums = [
+            torch.cat([weighted_ds, weights], -1) @ torch.cat(
+                [v[..., keys, :], dv[..., keys, :]], -2),
+            weighted_ds.sum(-1, keepdim=True),
+            weights.sum(-1, keepdim=True)]
+        if output is None:
+            block_sums.append(weights @ v[..., keys, :])
         if sums is None:
-            sums = list(block_sums)
+            sums = block_sums
         else:
             rescale = torch.exp(row_max - new_max)
             sums = [s * rescale + b for s, b in zip(sums, block_sums)]
         row_max = new_max
-    pv, pdv, pdsv, pds, normaliser = sums
-    output = pv / normaliser
-    tangent = (pdsv - pds / normaliser * pv + pdv) / normaliser
+    both, pds, normaliser = sums[:3]
+    output = sums[3] / normaliser if output is None else output.to(dtype)
+    tangent = (both - pds * output) / normaliser
     return output, tangent
 
 
@@ -77,19 +84,23 @@ class ForwardModeAttention(torch.autograd.Function):
     @staticmethod
     def setup_context(ctx, inputs, output):
         ctx.save_for_backward(*inputs)
-        ctx.save_for_forward(*inputs)
+        ctx.save_for_forward(*inputs, output)
 
     @staticmethod
     def backward(ctx, grad_output):
-        inputs = [t.detach().requires_grad_() for t in ctx.saved_tensors]
+        inputs = [t.detach().requires_grad_() for t in ctx.saved_tensors[:3]]
         with torch.enable_grad(), sdpa_kernel(ALL_BACKENDS):
             output = F.scaled_dot_product_attention(*inputs)
         return torch.autograd.grad(output, inputs, grad_output)
 
     @staticmethod
     def jvp(ctx, dq, dk, dv):
-        q, k, v = ctx.saved_tensors
-        _, tangent = blockwise_attention_jvp(q, k, v, dq, dk, dv)
+        q, k, v, output = ctx.saved_tensors
+        # Reverse mode through the tangent needs O with its graph: then the
+        # rule recomputes it rather than take the fused kernel's.
+        primal = None if torch.is_grad_enabled() else output
+        _, tangent = blockwise_attention_jvp(q, k, v, dq, dk, dv,
+                                             output=primal)
         return tangent.to(q.dtype)
 
 

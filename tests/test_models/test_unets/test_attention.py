@@ -97,15 +97,16 @@ class ShapeRecorder(TorchDispatchMode):
 
 
 def test_a_jvp_through_an_attention_block_has_no_token_by_token_tensor():
-    """16 x 16 = 256 tokens: the math backend makes (b, heads, 256, 256)
-    score matrices; the blockwise rule at most (b, heads, 256, 128)."""
+    """24 x 24 = 576 tokens: the math backend makes (b, heads, 576, 576)
+    score matrices; the blockwise rule at most (b, heads, 576, 256) (a
+    block of 128 keys, twice in one product)."""
     torch.manual_seed(0)
     block = AttentionBlock(32, num_head_channels=16)
     torch.nn.init.normal_(block.proj_out.weight, std=0.1)
-    x, dx = torch.randn(1, 32, 16, 16), torch.randn(1, 32, 16, 16)
+    x, dx = torch.randn(1, 32, 24, 24), torch.randn(1, 32, 24, 24)
 
     def square(shapes):
-        return [s for s in shapes if len(s) >= 2 and s[-2:] == (256, 256)]
+        return [s for s in shapes if len(s) >= 2 and s[-2:] == (576, 576)]
 
     recorder = ShapeRecorder()
     with recorder:
