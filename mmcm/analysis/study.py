@@ -8,13 +8,15 @@ with :class:`~mmcm.evaluation.SmallDataMetrics`:
   budget, its curriculum's and objective's step counts with it;
 - :func:`choose_sampling` picks the weights (EMA or online) and the two-step
   middle step on the *training* split (the middle step by the
-  :func:`~mmcm.apis.ternary_search` of ``tools/two_step_search.py``);
+  :func:`~mmcm.apis.ternary_search` of ``tools/two_step_search.py``); a
+  MeanFlow model's two steps are its own jumps along the flow (``t = 1,
+  0.5, 0``), with no middle step to choose;
 - :func:`score_runs` then scores one- and two-step samples against the
   held-out split over several sampling seeds.
 """
 import copy
 import tempfile
-from typing import Dict, Iterable, Sequence
+from typing import Dict, Iterable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -24,6 +26,7 @@ from mmengine.runner import Runner
 from mmcm.apis.evaluation import ternary_search
 from mmcm.evaluation.statistics import frechet_distance
 from mmcm.models.labels import balanced_class_labels
+from mmcm.models.parameterisations import MeanFlowParameterisation
 from mmcm.utils.batching import map_batches
 from mmcm.utils.functional import quantize_uint8, to_pixels
 
@@ -117,9 +120,19 @@ def training_split_fd(metric, images: torch.Tensor) -> float:
                             real.mean(0), np.cov(real, rowvar=False))
 
 
-def two_step_settings(middle: int) -> dict:
+def two_step_settings(middle: Optional[int]) -> dict:
+    """Multistep sampling through index ``middle`` of the 12-level grid;
+    ``None``: MeanFlow's two jumps along its flow."""
+    if middle is None:
+        return dict(sampler='meanflow', steps=2)
     return dict(sampler='multistep', steps=TWO_STEP_GRID,
                 ts=(0, middle, TWO_STEP_GRID - 1))
+
+
+def jumps_along_a_flow(model) -> bool:
+    """Whether ``model`` samples few steps by MeanFlow's jumps (no
+    re-noising, hence no middle step to choose)."""
+    return isinstance(model.parameterisation, MeanFlowParameterisation)
 
 
 @torch.no_grad()
@@ -133,6 +146,11 @@ def choose_sampling(models: Dict[str, torch.nn.Module], metric,
         model, num_samples, seed, sampler='onestep'))
         for name, model in models.items()}
     weights = min(onestep, key=onestep.get)
+    if jumps_along_a_flow(models[weights]):
+        fd = training_split_fd(metric, sample_pixels(
+            models[weights], num_samples, seed, **two_step_settings(None)))
+        return dict(weights=weights, middle=None, selection_fd=dict(
+            onestep=onestep, twostep=dict(meanflow=fd)))
     twostep: Dict[int, float] = {}
 
     def twostep_fd(middle: int) -> float:
@@ -148,7 +166,7 @@ def choose_sampling(models: Dict[str, torch.nn.Module], metric,
 
 
 @torch.no_grad()
-def score_runs(model, metric, seeds: Iterable[int], middle: int,
+def score_runs(model, metric, seeds: Iterable[int], middle: Optional[int],
                num_samples: int = 500) -> Dict[str, Dict[str, list]]:
     """Held-out scores of one- and two-step samples, one value per seed."""
     settings = dict(onestep=dict(sampler='onestep'),

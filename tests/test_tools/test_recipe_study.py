@@ -89,6 +89,20 @@ def test_run_trains_the_budget_chooses_and_scores(tmp_path):
     assert len(table) == 4 and table[2].startswith('| tiny | 1 | 4 |')
 
 
+def test_meanflow_scores_its_own_two_jumps(tmp_path):
+    """MeanFlow's two steps are its jumps along the flow: no middle step
+    is searched, and the two-step scores come from the meanflow sampler."""
+    meanflow = osp.join(TRAIN, 'meanflow_adm-unet_1xb32-1k_digits-16x16.py')
+    tiny = TINY + [f'val_evaluator.0.cache_dir={tmp_path}']
+    study(tmp_path, 'run', meanflow, '--name', 'mf', '--iterations', '2',
+          '--sampling-seeds', '0', '--num-samples', '20',
+          '--cfg-options', *tiny)
+    row = json.loads((tmp_path / 'results.jsonl').read_text())
+    assert row['middle'] is None
+    assert list(row['selection_fd']['twostep']) == ['meanflow']
+    assert len(row['scores']['twostep']['FD']) == 1
+
+
 def test_run_needs_a_calibration(tmp_path):
     with pytest.raises(SystemExit, match='not calibrated'):
         study(tmp_path, 'run', CT, '--name', 'unknown')
