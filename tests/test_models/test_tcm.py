@@ -144,9 +144,13 @@ def test_digits_recipe_trains_resumes_and_samples(tmp_path):
     EMA and the stage-1 model start from the bundled weights; two
     iterations, a checkpoint, a resumed third; the stage-1 model stays
     frozen and out of the checkpoint."""
+    import sys
+
     from mmengine import Config
+    from mmengine.logging import MessageHub
     from mmengine.runner import Runner
 
+    from mmcm.apis import init_model
     from mmcm.utils.checkpoint import load_unet_into
     from ..conftest import REPO
     bundled = f'{REPO}/checkpoints/cm-ct_digits-16x16.pt'
@@ -184,5 +188,18 @@ def test_digits_recipe_trains_resumes_and_samples(tmp_path):
     runner = Runner.from_cfg(resumed)
     runner.train()
     assert runner.iter == 3
-    images = runner.model.sample(2, labels=torch.tensor([0, 1]))
+    # Export the EMA as an official .pt; the config samples from it as a
+    # sampling model (its training block, stage-1 model included, dropped).
+    sys.path.insert(0, f'{REPO}/tools')
+    import export_official
+    exported = tmp_path / 'tcm_digits.pt'
+    assert export_official.main([str(tmp_path / 'iter_3.pth'),
+                                 str(exported)]) == 0
+    MessageHub.get_current_instance().update_info('iter', 0)
+    sampler = init_model(cfg_for(3), str(exported))
+    assert sampler.teacher is None and sampler.training_block is None
+    ema = runner.model.ema.networks[-1].state_dict()
+    assert all(torch.equal(sampler.unet.state_dict()[k], v.cpu())
+               for k, v in ema.items())
+    images = sampler.sample(2, labels=torch.tensor([0, 1]))
     assert images.shape == (2, 1, 16, 16) and images.abs().max() <= 1
