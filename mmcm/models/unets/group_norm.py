@@ -3,78 +3,76 @@
 Through ``torch.func.jvp`` PyTorch differentiates ``native_group_norm``
 with a generic formula of many elementwise passes; in an ADM UNet's JVP
 that costs about as much as a whole forward pass (``tools/benchmark.py
---train sct``). :class:`ForwardModeGroupNorm` computes the tangent
-directly: with ``x^ = (x - mu) / sigma`` per group,
-``dy = gamma (dx - mean(dx) - x^ mean(x^ dx)) / sigma``.
+--train sct``). :class:`ForwardModeGroupNorm` normalises and computes the
+tangent directly: with ``x^ = (x - mu) / sigma`` per group,
+``dx^ = (dx - mean(dx) - x^ mean(x^ dx)) / sigma``. The affine part
+follows in plain operations, so that the parameters enter the JVP as
+constants (an autograd function's inputs would get zero tangents, two
+wasted passes).
 """
 import torch
-import torch.nn.functional as F
 
 
-def group_norm_tangent(x: torch.Tensor, dx: torch.Tensor, groups: int,
-                       weight, mean: torch.Tensor, rstd: torch.Tensor,
-                       dweight=None, dbias=None) -> torch.Tensor:
-    """The derivative of ``group_norm(x, groups, weight, bias)`` along
-    ``(dx, dweight, dbias)`` (``None``: no tangent), given the per-group
-    ``mean`` and ``rstd = 1 / sigma`` of ``x`` (shape ``(N, groups)``)."""
+def normalised_tangent(x: torch.Tensor, dx: torch.Tensor, groups: int,
+                       mean: torch.Tensor, rstd: torch.Tensor) -> torch.Tensor:
+    """The derivative of the per-group normalisation ``(x - mu) / sigma``
+    along ``dx``, given the ``mean`` and ``rstd = 1 / sigma`` of ``x``
+    (shape ``(N, groups)``)."""
     shape = x.shape
     x, dx = x.reshape(shape[0], groups, -1), dx.reshape(shape[0], groups, -1)
-    mean, rstd = mean.reshape(shape[0], groups, 1), rstd.reshape(
-        shape[0], groups, 1)
+    mean, rstd = (value.reshape(shape[0], groups, 1) for value in (mean, rstd))
     normalised = (x - mean) * rstd
     projection = (normalised * dx).mean(-1, keepdim=True)
-    tangent = (dx - dx.mean(-1, keepdim=True) - normalised * projection)
-    tangent = (tangent * rstd).reshape(shape)
-    channel = (1, -1) + (1, ) * (len(shape) - 2)
-    if weight is not None:
-        tangent = tangent * weight.reshape(channel)
-    if dweight is not None:
-        tangent = tangent + normalised.reshape(shape) * dweight.reshape(
-            channel)
-    if dbias is not None:
-        tangent = tangent + dbias.reshape(channel)
-    return tangent
+    tangent = dx - dx.mean(-1, keepdim=True) - normalised * projection
+    return (tangent * rstd).reshape(shape)
 
 
 class ForwardModeGroupNorm(torch.autograd.Function):
-    """``native_group_norm`` (output, mean, rstd) whose forward-mode
-    derivative of the output is
-    :func:`group_norm_tangent` (differentiable, so reverse mode through
-    the tangent works) and whose backward is PyTorch's own (recomputed).
-    ``torch.func.jvp`` gives the parameters zero tangents, which add two
-    cheap passes."""
+    """``(x - mu) / sigma`` per group (``native_group_norm`` without
+    affine parameters) whose forward-mode derivative is
+    :func:`normalised_tangent`, differentiable, so reverse mode through the
+    tangent works; its backward is PyTorch's own (recomputed)."""
 
     @staticmethod
-    def forward(x, groups, weight, bias, eps):
-        size = x[0, 0].numel()
-        return torch.native_group_norm(x, weight, bias, x.shape[0],
-                                       x.shape[1], size, groups, eps)
+    def forward(x, groups, eps):
+        return torch.native_group_norm(x, None, None, x.shape[0], x.shape[1],
+                                       x[0, 0].numel(), groups, eps)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        x, groups, weight, bias, eps = inputs
+        x, groups, eps = inputs
         ctx.groups, ctx.eps = groups, eps
         ctx.mark_non_differentiable(output[1], output[2])
-        ctx.save_for_backward(x, weight, bias)
-        ctx.save_for_forward(x, weight, output[1], output[2])
+        ctx.save_for_backward(x)
+        ctx.save_for_forward(x, output[1], output[2])
 
     @staticmethod
     def backward(ctx, grad_output, _grad_mean, _grad_rstd):
-        saved = [t.detach().requires_grad_() for t in ctx.saved_tensors]
+        x = ctx.saved_tensors[0].detach().requires_grad_()
         with torch.enable_grad():
-            output = F.group_norm(saved[0], ctx.groups, saved[1], saved[2],
-                                  ctx.eps)
-        grads = torch.autograd.grad(output, saved, grad_output)
-        return grads[0], None, grads[1], grads[2], None
+            output = torch.nn.functional.group_norm(x, ctx.groups,
+                                                    eps=ctx.eps)
+        return torch.autograd.grad(output, x, grad_output)[0], None, None
 
     @staticmethod
-    def jvp(ctx, dx, _groups, dweight, dbias, _eps):
-        x, weight, mean, rstd = ctx.saved_tensors
+    def jvp(ctx, dx, _groups, _eps):
+        x, mean, rstd = ctx.saved_tensors
         if torch.is_grad_enabled():
             # reverse mode through the tangent: statistics with their graph
             var, mean = torch.var_mean(x.reshape(x.shape[0], ctx.groups, -1),
                                        dim=-1, unbiased=False)
             rstd = torch.rsqrt(var + ctx.eps)
-        tangent = group_norm_tangent(x, dx, ctx.groups, weight, mean, rstd,
-                                     dweight, dbias)
-        return tangent, None, None
+        return normalised_tangent(x, dx, ctx.groups, mean, rstd), None, None
+
+
+def group_norm_in_forward_mode(x: torch.Tensor, groups: int, weight,
+                               bias, eps: float) -> torch.Tensor:
+    """``F.group_norm(x, groups, weight, bias, eps)`` through
+    :class:`ForwardModeGroupNorm`, the affine part in plain operations."""
+    out = ForwardModeGroupNorm.apply(x, groups, eps)[0]
+    channel = (1, -1) + (1, ) * (x.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(channel)
+    if bias is not None:
+        out = out + bias.reshape(channel)
+    return out
