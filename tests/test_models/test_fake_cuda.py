@@ -27,6 +27,12 @@ Data-dependent calls (a fake tensor has no values to branch on):
 - ``float(...)`` of the two parts of ``JointObjective``'s loss, which it
   logs as Python numbers: ``joint.float`` answers ``1.0`` for a fake
   tensor.
+- In ``TCMObjective``: ``bool(...)`` of "any/all lower points below t'"
+  and of the boundary mask, ``int(...)`` of the boundary count and the
+  inverse transform of the Student-t draw (scipy, on the host):
+  ``tcm.bool`` answers ``False`` (so the target network runs on the whole
+  batch), ``tcm.int`` ``1``, and ``tcm.truncated_log_times`` returns
+  ``1 + u`` on ``u``'s device.
 
 Calls that need a CUDA driver, whatever the data:
 
@@ -59,7 +65,7 @@ from mmengine.optim import build_optim_wrapper
 from torch._subclasses.fake_tensor import FakeTensor, FakeTensorMode
 
 from mmcm.apis import random_unet_state_dict
-from mmcm.models.objectives import ect, joint
+from mmcm.models.objectives import ect, joint, tcm
 from mmcm.models.sampling import samplers, steps
 from mmcm.registry import MODELS
 
@@ -75,7 +81,7 @@ consistency_model = importlib.import_module('mmcm.models.consistency_model')
 
 
 def test_every_digits_recipe_is_covered():
-    assert len(DIGITS) == 13, DIGITS
+    assert len(DIGITS) == 15, DIGITS
 
 
 def small_model_cfg(name, tmp_path):
@@ -108,9 +114,15 @@ def fake_cuda(monkeypatch):
     calls = []
     monkeypatch.setattr(consistency_model, 'check_finite',
                         lambda loss, network, iteration: None)
+    for module in (ect, tcm):
+        monkeypatch.setattr(
+            module, 'bool', lambda v: False if isinstance(v, FakeTensor)
+            else builtins.bool(v), raising=False)
     monkeypatch.setattr(
-        ect, 'bool', lambda v: False if isinstance(v, FakeTensor) else
-        builtins.bool(v), raising=False)
+        tcm, 'int', lambda v: 1 if isinstance(v, FakeTensor) else
+        builtins.int(v), raising=False)
+    monkeypatch.setattr(tcm, 'truncated_log_times',
+                        lambda uniform, *args, **kwargs: 1 + uniform)
     for module in (samplers, steps, joint):
         monkeypatch.setattr(
             module, 'float', lambda v: 1.0 if isinstance(v, FakeTensor) else
@@ -159,11 +171,11 @@ def objective_of(model):
 
 
 def through_jvp(model):
-    """Continuous CD's loss through the JVP and MeanFlow's: one float32
-    forward, the JVP's primal."""
+    """Continuous CD's loss through the JVP, and any objective's in one
+    pass: one float32 forward, the JVP's primal."""
     objective = objective_of(model)
     return (getattr(objective, 'variant', None) == 'l2-through-jvp'
-            or type(objective).__name__ == 'MeanFlowObjective')
+            or getattr(objective, 'single_pass', False))
 
 
 def replays_dropout(model):

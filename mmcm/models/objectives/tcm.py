@@ -67,13 +67,12 @@ def split_means_weights(boundary: torch.Tensor,
     ``mean(l[~boundary]) + boundary_weight * mean(l[boundary])``, the
     stage-2 loss of Eq. 9 (each mean over its own samples)."""
     batch = boundary.numel()
-    inside, at_boundary = int((~boundary).sum()), int(boundary.sum())
-    weights = torch.zeros(batch, dtype=torch.float64, device=boundary.device)
-    if inside:
-        weights[~boundary] = batch / inside
-    if at_boundary:
-        weights[boundary] = boundary_weight * batch / at_boundary
-    return weights
+    at_boundary = int(boundary.sum())
+    inside = batch - at_boundary
+    inside_weights = torch.full(boundary.shape, batch / max(inside, 1),
+                                dtype=torch.float64, device=boundary.device)
+    return torch.where(boundary, boundary_weight * batch / max(at_boundary, 1),
+                       inside_weights)
 
 
 @MODELS.register_module()
