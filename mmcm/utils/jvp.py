@@ -9,6 +9,7 @@ blockwise forward-mode rule (``mmcm.models.unets.attention``) instead of an
 configurable alternative for networks without forward-mode support: a
 central difference with the same dropout masks.
 """
+import contextlib
 import threading
 from contextlib import contextmanager
 from typing import Callable
@@ -16,6 +17,7 @@ from typing import Callable
 import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
+from .conv_jvp import ConstantWeightConvolutions
 from .functional import rng_state, set_rng_state
 
 JVP_METHODS = ('exact', 'finite-difference')
@@ -65,10 +67,13 @@ def float32_jvp(fn: Callable, primals: tuple, tangents: tuple):
     other ``scaled_dot_product_attention`` runs on SDPA's math backend, the
     one of PyTorch's that supports forward-mode AD. Under grad mode both
     outputs are differentiable in ``fn``'s parameters (reverse over
-    forward mode)."""
+    forward mode); without it (no graph), convolutions take one tangent
+    convolution, not two (:mod:`mmcm.utils.conv_jvp`)."""
     device = primals[0].device.type
+    convolutions = (contextlib.nullcontext() if torch.is_grad_enabled()
+                    else ConstantWeightConvolutions())
     with forward_mode(), sdpa_kernel(SDPBackend.MATH), torch.autocast(
-            device, enabled=False):
+            device, enabled=False), convolutions:
         return torch.func.jvp(fn, primals, tangents)
 
 

@@ -68,3 +68,41 @@ def test_finite_difference_is_differentiable_and_close_to_exact():
                                atol=1e-4)
     with pytest.raises(ValueError, match='finite-difference'):
         directional_derivative(fn, (x, ), (t, ), 'symbolic')
+
+
+def test_jvp_without_a_graph_takes_one_tangent_convolution():
+    """PyTorch's convolution JVP convolves twice for the tangent (a zero
+    weight tangent included); inside float32_jvp without a graph, once,
+    with the same values, for conv1d and conv2d, positional or keyword
+    options."""
+    from torch.profiler import ProfilerActivity, profile
+
+    from mmcm.utils.jvp import float32_jvp
+    torch.manual_seed(0)
+    conv2 = torch.nn.Conv2d(8, 6, 3, stride=2, padding=1, groups=2).double()
+    conv1 = torch.nn.Conv1d(6, 4, 1).double()
+
+    def network(x):
+        h = conv2(x)
+        h = torch.nn.functional.conv2d(h, conv2.weight[:6, :3], stride=1,
+                                       padding=1, groups=2)
+        return conv1(h.flatten(2))
+
+    def convolutions(run):
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            result = run()
+        counts = {e.key: e.count for e in prof.key_averages()}
+        return result, counts.get('aten::_convolution', 0)
+
+    x, dx = (torch.randn(2, 8, 9, 9, dtype=torch.float64) for _ in range(2))
+    with torch.no_grad():
+        expected, theirs = convolutions(
+            lambda: torch.func.jvp(network, (x, ), (dx, )))
+        got, ours = convolutions(lambda: float32_jvp(network, (x, ), (dx, )))
+    assert (theirs, ours) == (9, 6)  # three layers
+    for a, b in zip(got, expected):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+    # Under grad mode PyTorch's own rule stays: gradients through both.
+    out, tangent = float32_jvp(network, (x, ), (dx, ))
+    (out.sum() + tangent.sum()).backward()
+    assert conv2.weight.grad is not None and conv1.weight.grad is not None
