@@ -42,6 +42,7 @@ class InverseSqrtLR(LRSchedulerMixin, _ParamScheduler):
                          verbose=verbose)
 
     def _get_value(self):
-        factor = inverse_sqrt_factor(self.last_step - self.begin,
-                                     self.ref_iters, self.start_iters)
+        # mmengine counts last_step from `begin`
+        factor = inverse_sqrt_factor(self.last_step, self.ref_iters,
+                                     self.start_iters)
         return [base * factor for base in self.base_values]

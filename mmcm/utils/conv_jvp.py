@@ -38,18 +38,29 @@ class ConstantWeightConvolution(torch.autograd.Function):
         return ctx.conv(dx, ctx.weight_and_bias[0], None, *ctx.options)
 
 
+def constant(tensor) -> bool:
+    """Whether ``tensor`` is ``None`` or a plain tensor the JVP does not
+    differentiate (not wrapped by ``torch.func``: a parameter, not a
+    function of the JVP's inputs)."""
+    wrapped = torch._C._functorch.is_functorch_wrapped_tensor
+    return tensor is None or not wrapped(tensor)
+
+
 class _Constant(tuple):
     """A tuple that autograd functions see as a plain Python value."""
 
 
 class ConstantWeightConvolutions(TorchFunctionMode):
-    """Inside, 1-d and 2-d convolutions of a tensor by weights that need no
-    gradient take :class:`ConstantWeightConvolution`."""
+    """Inside, 1-d and 2-d convolutions by constant weights (see
+    :func:`constant`; a kernel computed from the JVP's inputs keeps
+    PyTorch's rule) take :class:`ConstantWeightConvolution`."""
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         if func in CONVOLUTIONS and not torch.is_grad_enabled():
             given = dict(DEFAULTS, **dict(zip(ARGUMENTS, args)), **kwargs)
+            if not constant(given['weight']) or not constant(given['bias']):
+                return func(*args, **kwargs)
             conv = F.conv1d if given['weight'].ndim == 3 else F.conv2d
             options = tuple(given[name] for name in ARGUMENTS[3:])
             return ConstantWeightConvolution.apply(

@@ -120,6 +120,10 @@ def test_staged_scales_start_and_cap():
     assert capped(10) == pytest.approx(1 / 0.0039, rel=1e-12)
     with pytest.raises(ValueError, match='ratio_limit'):
         StagedScales(ratio_limit=1.0)
+    # A fractional N is ECT's and TCM's q^a, never a Karras grid's size.
+    from mmcm.models.objectives import IndexSampler
+    with pytest.raises(ValueError, match='whole number'):
+        IndexSampler()(4, capped(10), 0.002, 80.0, 7.0, 'cpu')
 
 
 def test_inverse_sqrt_learning_rate():
@@ -137,6 +141,16 @@ def test_inverse_sqrt_learning_rate():
         [0.4 * inverse_sqrt_factor(k, 4, 2) for k in range(8)])
     assert rates[:3] == pytest.approx([0.4] * 3)
     assert rates[6] == pytest.approx(0.4 / np.sqrt(2))
+    # Starting later (begin), the count starts there too.
+    optimizer = torch.optim.SGD([param], lr=0.4)
+    later = InverseSqrtLR(optimizer, ref_iters=4, begin=3)
+    rates = []
+    for _ in range(8):
+        rates.append(optimizer.param_groups[0]['lr'])
+        optimizer.step()
+        later.step()
+    assert rates[3:] == pytest.approx(
+        [0.4 * inverse_sqrt_factor(k, 4) for k in range(5)])
 
 
 def test_digits_recipe_trains_resumes_and_samples(tmp_path):

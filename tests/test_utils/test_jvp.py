@@ -81,11 +81,12 @@ def test_jvp_without_a_graph_takes_one_tangent_convolution():
     torch.manual_seed(0)
     conv2 = torch.nn.Conv2d(8, 6, 3, stride=2, padding=1, groups=2).double()
     conv1 = torch.nn.Conv1d(6, 4, 1).double()
+    kernel = conv2.weight.detach()[:6, :3].clone()
 
     def network(x):
         h = conv2(x)
-        h = torch.nn.functional.conv2d(h, conv2.weight[:6, :3], stride=1,
-                                       padding=1, groups=2)
+        h = torch.nn.functional.conv2d(h, kernel, stride=1, padding=1,
+                                       groups=2)
         return conv1(h.flatten(2))
 
     def convolutions(run):
@@ -106,3 +107,24 @@ def test_jvp_without_a_graph_takes_one_tangent_convolution():
     out, tangent = float32_jvp(network, (x, ), (dx, ))
     (out.sum() + tangent.sum()).backward()
     assert conv2.weight.grad is not None and conv1.weight.grad is not None
+
+
+def test_a_kernel_computed_from_the_inputs_keeps_its_tangent():
+    """A convolution whose weight depends on the JVP's input (a modulated
+    kernel) is not a constant: PyTorch's rule, both terms."""
+    from mmcm.utils.jvp import float32_jvp
+    base = torch.randn(4, 3, 3, 3, dtype=torch.float64)
+    image = torch.randn(1, 3, 6, 6, dtype=torch.float64)
+
+    def modulated(s):
+        return torch.nn.functional.conv2d(image, base * s.reshape(4, 1, 1, 1),
+                                          padding=1)
+
+    s, ds = torch.rand(4, dtype=torch.float64), torch.rand(
+        4, dtype=torch.float64)
+    with torch.no_grad():
+        got = float32_jvp(modulated, (s, ), (ds, ))
+        expected = torch.func.jvp(modulated, (s, ), (ds, ))
+    for a, b in zip(got, expected):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+    assert got[1].abs().max() > 0

@@ -75,6 +75,10 @@ class IndexSampler:
 
     def __call__(self, batch_size: int, num_scales: int, sigma_min: float,
                  sigma_max: float, rho: float, device) -> torch.Tensor:
+        if num_scales != int(num_scales):
+            raise ValueError(f'the Karras grid needs a whole number of points'
+                             f', got N = {num_scales} (StagedScales with a '
+                             'ratio_limit gives ECT/TCM a fractional q^a)')
         if self.kind == 'uniform':
             return torch.randint(0, num_scales - 1, (batch_size, ),
                                  device=device)

@@ -91,7 +91,8 @@ class MeanFlowObjective(Objective):
             beside a JVP without a graph (default). The loss and gradient
             are the same; the single pass keeps the tangent's graph too
             (about 5x the peak memory of a CT step on CPU, see README's
-            Speed section) for no gain in time.
+            Speed section) for no gain in time. Under autocast the
+            prediction always has its own low-precision pass.
         guidance_scale, guidance_mixture: ``w`` and ``k`` of the guided
             velocity (:func:`guided_velocity`); ``1`` and ``0`` train
             without guidance. The network's own ``u(z, t, t)`` (no dropout,
@@ -176,7 +177,8 @@ class MeanFlowObjective(Objective):
     def _prediction_and_derivative(self, u, primals, tangents):
         """``u(z, t, r)`` with its graph and ``du/dt`` along the tangents
         (see ``single_pass``)."""
-        if self.single_pass:
+        if self.single_pass and not torch.is_autocast_enabled(
+                primals[0].device.type):
             return directional_derivative(u, primals, tangents, self.jvp,
                                           self.jvp_step)
         (_, dudt), prediction = with_shared_dropout(

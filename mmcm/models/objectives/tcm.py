@@ -84,7 +84,9 @@ class TCMObjective(ECTObjective):
     ``q^a``), the loss ``w(t, r) d(f(x_t, t), stopgrad f_trunc(x_r, r))``
     where ``f_trunc`` is the target network for ``r >= t'`` and the frozen
     stage-1 model (``networks.teacher``) below. ``floor(B p)`` samples of
-    each batch sit at ``t = t'`` (+ 1e-8, as the authors' code); the loss is
+    each batch sit at ``t = t' + 1e-8`` (the authors' code; in float32 the
+    offset rounds away, which changes nothing here: the prediction always
+    comes from the online network); the loss is
     the mean over the others plus ``boundary_weight`` times the mean over
     those, returned as per-sample values whose mean is that sum. As in the
     authors' code the stage-1 model runs in training mode (its dropout
