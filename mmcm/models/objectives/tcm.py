@@ -165,8 +165,9 @@ class TCMObjective(ECTObjective):
         prediction, goal = with_shared_dropout(
             device,
             lambda: online(x_start + noise * append_dims(t, noise.ndim), t),
-            lambda: self._truncated_target(networks, parameterisation, labels,
-                                           x_start, noise, r))
+            lambda: self._target(
+                self._truncated_network(networks, parameterisation, labels),
+                x_start, noise, r))
         weights = get_weighting(self.weighting, t, parameterisation.sigma_data,
                                 lower_sigma=r)
         per_sample = self.distance(prediction, goal) * weights
@@ -175,32 +176,28 @@ class TCMObjective(ECTObjective):
                     loss_truncated=self._mean(per_sample, ~boundary))
         return per_sample * split.to(per_sample.dtype), logs
 
-    @torch.no_grad()
-    def _truncated_target(self, networks, parameterisation, labels, x_start,
-                          noise, r):
-        """``f_trunc(x_r, r)``: the target network where ``r >= t'``, the
-        stage-1 model below, each run on the whole batch with one dropout
-        state (the authors' ``TCMPrecond``); ``x_0`` where ``r = 0`` (the
-        boundary condition, as :class:`ECTObjective`)."""
-        below = append_dims(r < self.transition_t, x_start.ndim)
-        safe_r = torch.where(r > 0, r, torch.ones_like(r))
-        x_r = x_start + noise * append_dims(r, x_start.ndim)
-        state = rng_state(x_start.device)
-        stage_one = target = None
-        if bool(below.any()):
-            with training_mode(networks.teacher, self.stage_one_dropout):
-                stage_one = parameterisation.denoiser(
-                    networks.teacher, labels)(x_r, safe_r)
-        set_rng_state(state)
-        if not bool(below.all()):
-            target = parameterisation.denoiser(networks.target,
-                                               labels)(x_r, safe_r)
-        if stage_one is None:
-            goal = target
-        else:
-            goal = stage_one if target is None else torch.where(
-                below, stage_one, target)
-        return torch.where(append_dims(r == 0, x_start.ndim), x_start, goal)
+    def _truncated_network(self, networks, parameterisation, labels):
+        """``f_trunc(x, sigma)``: the target network where ``sigma >= t'``,
+        the stage-1 model below, each run on the whole batch with one
+        dropout state (the authors' ``TCMPrecond``)."""
+        stage_one = parameterisation.denoiser(networks.teacher, labels)
+        target = parameterisation.denoiser(networks.target, labels)
+
+        def network(x, sigma):
+            below = append_dims(sigma < self.transition_t, x.ndim)
+            state = rng_state(x.device)
+            below_out = above_out = None
+            if bool(below.any()):
+                with training_mode(networks.teacher, self.stage_one_dropout):
+                    below_out = stage_one(x, sigma)
+            set_rng_state(state)
+            if not bool(below.all()):
+                above_out = target(x, sigma)
+            if below_out is None or above_out is None:
+                return above_out if below_out is None else below_out
+            return torch.where(below, below_out, above_out)
+
+        return network
 
     @staticmethod
     def _mean(per_sample: torch.Tensor, mask: torch.Tensor) -> float:
