@@ -6,7 +6,9 @@ the flow-matching path ``z_t = (1 - t) x + t e`` (velocity ``v = e - x``).
 The MeanFlow identity (Eq. 6) gives its regression target
 ``u_tgt = v - (t - r) du/dt``, with ``du/dt = v d_z u + d_t u`` the total
 derivative along the flow: one JVP with tangents ``(v, 0, 1)`` in
-``(z, r, t)``, whose primal is the prediction itself. The loss is
+``(z, r, t)`` (without a graph; the prediction comes from a graded pass
+with the same dropout mask, or, ``single_pass``, from the JVP's own primal
+as in the official code). The loss is
 ``||u - stopgrad(u_tgt)||^2`` summed over the image, divided by the
 stop-gradient ``(loss + eps)^p`` (the adaptive weighting, Section 4.3).
 With classifier-free guidance in training (Section 4.2) the velocity ``v``
