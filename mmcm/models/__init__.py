@@ -22,7 +22,7 @@ from .parameterisations import (ConsistencyParameterisation,
                                 consistency_scalings, edm_scalings,
                                 noise_conditioning)
 from .training import OFFICIAL_EMA_DECAYS, TrainingBlock
-from .unets import ADMUNet, MLPMixer, default_channel_mult
+from .unets import ADMUNet, EDM2UNet, MLPMixer, default_channel_mult
 
 __all__ = [
     'ConsistencyModel', 'DEFAULT_SAMPLING_CFG', 'check_labels',
@@ -30,7 +30,8 @@ __all__ = [
     'Parameterisation', 'ConsistencyParameterisation', 'EDMParameterisation',
     'TrigFlowParameterisation', 'MeanFlowParameterisation',
     'MeanFlowObjective', 'consistency_scalings', 'edm_scalings',
-    'noise_conditioning', 'ADMUNet', 'MLPMixer', 'default_channel_mult',
+    'noise_conditioning', 'ADMUNet', 'EDM2UNet', 'MLPMixer',
+    'default_channel_mult',
     'Objective', 'TrainingNetworks', 'TrainingStep', 'ConsistencyObjective',
     'ContinuousConsistencyObjective', 'ECTObjective', 'EDMObjective',
     'JointObjective', 'SCMObjective', 'TrigFlowObjective', 'TrainingBlock',

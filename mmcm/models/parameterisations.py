@@ -18,13 +18,15 @@ from mmcm.utils.reprs import plain_repr
 from .sampling import karras_sigma
 
 
-def noise_conditioning(sigma: torch.Tensor) -> torch.Tensor:
-    """Network noise input ``c_noise = 1000 * 0.25 * log(sigma + 1e-44)``.
+def noise_conditioning(sigma: torch.Tensor, scale: float = 1000.0
+                       ) -> torch.Tensor:
+    """Network noise input ``c_noise = scale * 0.25 * log(sigma + 1e-44)``.
 
     EDM's ``c_noise = log(sigma) / 4`` (Karras et al. 2022, Table 1), scaled
-    by 1000 as in the official consistency-model code.
+    by 1000 as in the official consistency-model code (ADM's sinusoidal
+    embedding); EDM2's networks read it unscaled (``scale=1``).
     """
-    return 1000 * 0.25 * torch.log(sigma + 1e-44)
+    return scale * 0.25 * torch.log(sigma + 1e-44)
 
 
 def edm_scalings(sigma: torch.Tensor, sigma_data: float
@@ -61,15 +63,20 @@ class Parameterisation(ABC):
         sigma_max: Largest noise level (T).
         sigma_data: Standard deviation of the data.
         rho: Exponent of the Karras grid.
+        noise_scale: ``scale`` of the noise input
+            :func:`noise_conditioning`: 1000 for ADM networks (OpenAI's),
+            1 for EDM2's. TrigFlow and MeanFlow have their own noise input.
     """
 
     def __init__(self, sigma_min: float = 0.002, sigma_max: float = 80.0,
-                 sigma_data: float = 0.5, rho: float = 7.0):
+                 sigma_data: float = 0.5, rho: float = 7.0,
+                 noise_scale: float = 1000.0):
         if not 0 <= sigma_min < sigma_max:
             raise ValueError(f'need 0 <= sigma_min < sigma_max, got '
                              f'{sigma_min} and {sigma_max}')
         self.sigma_min, self.sigma_max = sigma_min, sigma_max
         self.sigma_data, self.rho = sigma_data, rho
+        self.noise_scale = noise_scale
 
     @abstractmethod
     def scalings(self, sigma: torch.Tensor):
@@ -90,7 +97,7 @@ class Parameterisation(ABC):
 
     def noise_input(self, sigma: torch.Tensor) -> torch.Tensor:
         """The network's noise input ``c_noise(sigma)``."""
-        return noise_conditioning(sigma)
+        return noise_conditioning(sigma, self.noise_scale)
 
     def karras_sigma(self, position, num_points: int):
         """Level at ``position`` of this range's ``num_points``-point Karras
@@ -126,7 +133,8 @@ class ConsistencyParameterisation(Parameterisation):
 
     def diffusion_counterpart(self) -> Parameterisation:
         return EDMParameterisation(self.sigma_min, self.sigma_max,
-                                   self.sigma_data, self.rho)
+                                   self.sigma_data, self.rho,
+                                   self.noise_scale)
 
 
 @MODELS.register_module()
