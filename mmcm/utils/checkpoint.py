@@ -59,6 +59,8 @@ def load_checkpoint_file(path: str, cache_dir: Optional[str] = None) -> Dict:
         raise CheckpointError(f'checkpoint not found: {path}')
     if not osp.isfile(path):
         raise CheckpointError(f'checkpoint path is not a file: {path}')
+    if path.endswith('.pkl'):
+        return load_network_snapshot(path)
     try:
         with torch.serialization.safe_globals(mmengine_safe_globals()):
             checkpoint = torch.load(path, map_location='cpu',
@@ -69,6 +71,13 @@ def load_checkpoint_file(path: str, cache_dir: Optional[str] = None) -> Dict:
         raise CheckpointError(f'{path} holds a {type(checkpoint).__name__}, '
                               'not a state dict or an mmengine checkpoint')
     return checkpoint
+
+
+def load_network_snapshot(path: str, key: str = 'ema') -> Dict:
+    """An EDM2 / ECT ``.pkl`` snapshot's network ``key`` as ``{'state_dict':
+    ...}``, read without running pickled code (:mod:`.safe_pickle`)."""
+    from .safe_pickle import load_network_pickle, record_state_dict
+    return dict(state_dict=record_state_dict(load_network_pickle(path, key)))
 
 
 def describe_load_failure(path: str, err: Exception) -> str:
@@ -137,6 +146,18 @@ def mismatch_report(model: torch.nn.Module,
     return '; '.join(parts)
 
 
+def network_state_dict(network: torch.nn.Module, checkpoint: Dict
+                       ) -> Dict[str, torch.Tensor]:
+    """The weights in ``checkpoint`` for ``network``: its ``state_dict``
+    as it is when its keys are the network's own (a converted EDM2
+    network's begin with ``unet.`` too), else
+    :func:`extract_unet_state_dict`'s (EMA first)."""
+    state = checkpoint.get('state_dict', checkpoint)
+    if isinstance(state, dict) and set(state) == set(network.state_dict()):
+        return state
+    return extract_unet_state_dict(checkpoint)
+
+
 def load_unet_into(unet: torch.nn.Module, checkpoint: str,
                    fitting_hint: Optional[Callable[[dict], str]] = None
                    ) -> None:
@@ -145,7 +166,7 @@ def load_unet_into(unet: torch.nn.Module, checkpoint: str,
     ``fitting_hint(state)`` may add to the error what would fit instead
     (``mmcm.apis`` names the bundled configs that do).
     """
-    state = extract_unet_state_dict(load_checkpoint_file(checkpoint))
+    state = network_state_dict(unet, load_checkpoint_file(checkpoint))
     report = mismatch_report(unet, state)
     if report:
         hint = fitting_hint(state) if fitting_hint is not None else ''
