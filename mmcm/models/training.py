@@ -19,6 +19,7 @@ from mmcm.utils.checkpoint import load_unet_into
 from .averaging import EMANetworks, frozen_copy
 from .log_variance import LogVarianceHead
 from .objectives import TrainingStep
+from .posthoc_ema import PowerEMANetworks
 
 OFFICIAL_EMA_DECAYS = (0.999, 0.9999, 0.9999432189950708)
 TRAIN_ACCELERATIONS = ('channels_last', 'compile')
@@ -90,7 +91,13 @@ class TrainingBlock:
         averages: ``dict(ema_decays=..., sample_with='ema')``: the decays
             of the evaluation EMAs of the online network (official:
             :data:`OFFICIAL_EMA_DECAYS`) and which weights sample
-            (``'ema'``, the last EMA, or ``'online'``).
+            (``'ema'``, the last EMA, or ``'online'``). Or
+            ``dict(posthoc_stds=(0.05, 0.1), sample_with='ema')``: instead
+            of them, power-function EMAs of these relative stds (EDM2
+            post-hoc EMA, :mod:`mmcm.models.posthoc_ema`), ``'ema'`` then
+            sampling with the last std's; ``PostHocEMASnapshotHook``
+            saves their snapshots, from which
+            ``tools/reconstruct_posthoc_ema.py`` rebuilds any other std.
         init_from: A checkpoint (official ``.pt`` or mmengine, EMA weights
             first) that the online network, its EMAs and the target start
             from, e.g. a diffusion model for easy consistency tuning.
@@ -114,8 +121,8 @@ class TrainingBlock:
             keep_master_weights(network)
         if init_from:
             load_unet_into(network, init_from)
-        ema_decays, self.sample_with = self._averages(**(averages or {}))
-        model.ema = EMANetworks(network, ema_decays)
+        model.ema, self.sample_with = self._averages(network,
+                                                     **(averages or {}))
         self.objective = MODELS.build(objective)
         self.objective.check(network, model.parameterisation)
         self.curriculum = self._curriculum(curriculum)
@@ -126,14 +133,28 @@ class TrainingBlock:
             model.target_unet = frozen_copy(network)
 
     @staticmethod
-    def _averages(ema_decays: Sequence[float] = OFFICIAL_EMA_DECAYS,
+    def _averages(network: torch.nn.Module,
+                  ema_decays: Optional[Sequence[float]] = None,
+                  posthoc_stds: Optional[Sequence[float]] = None,
                   sample_with: str = 'ema'):
+        """The evaluation EMAs (``model.ema``) and ``sample_with``."""
         if sample_with not in SAMPLE_WITH:
             raise ValueError(f'averages.sample_with must be one of '
                              f'{SAMPLE_WITH}, got {sample_with!r}')
-        if sample_with == 'ema' and not ema_decays:
-            raise ValueError('sample_with="ema" needs at least one EMA decay')
-        return ema_decays, sample_with
+        if posthoc_stds is not None and ema_decays is not None:
+            raise ValueError('averages takes ema_decays (EMAs) or '
+                             'posthoc_stds (power-function EMAs), not both; '
+                             'a config that inherits ema_decays sets '
+                             'averages=dict(_delete_=True, posthoc_stds=...)')
+        if posthoc_stds is not None:
+            averages = PowerEMANetworks(network, posthoc_stds)
+        else:
+            averages = EMANetworks(network, OFFICIAL_EMA_DECAYS
+                                   if ema_decays is None else ema_decays)
+        if sample_with == 'ema' and not len(averages):
+            raise ValueError('sample_with="ema" needs at least one EMA decay '
+                             'or post-hoc std')
+        return averages, sample_with
 
     def _curriculum(self, cfg: Optional[dict]):
         needs = self.objective.uses_num_scales or self.objective.uses_target
