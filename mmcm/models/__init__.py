@@ -22,6 +22,8 @@ from .parameterisations import (ConsistencyParameterisation,
                                 consistency_scalings, edm_scalings,
                                 noise_conditioning)
 from .training import OFFICIAL_EMA_DECAYS, TrainingBlock
+from .guidance import GuidedNetwork
+from .posthoc_ema import PowerEMANetworks
 from .unets import ADMUNet, EDM2UNet, MLPMixer, default_channel_mult
 
 __all__ = [
@@ -30,7 +32,8 @@ __all__ = [
     'Parameterisation', 'ConsistencyParameterisation', 'EDMParameterisation',
     'TrigFlowParameterisation', 'MeanFlowParameterisation',
     'MeanFlowObjective', 'consistency_scalings', 'edm_scalings',
-    'noise_conditioning', 'ADMUNet', 'EDM2UNet', 'MLPMixer',
+    'noise_conditioning', 'ADMUNet', 'EDM2UNet', 'GuidedNetwork',
+    'PowerEMANetworks', 'MLPMixer',
     'default_channel_mult',
     'Objective', 'TrainingNetworks', 'TrainingStep', 'ConsistencyObjective',
     'ContinuousConsistencyObjective', 'ECTObjective', 'EDMObjective',

@@ -113,6 +113,12 @@ class ConsistencyModel(BaseModel):
         return (self.unet.in_channels, self.unet.image_size,
                 self.unet.image_size)
 
+    @property
+    def latent_space(self) -> bool:
+        """Whether the network works on a VAE's latents (the data
+        preprocessor's ``latents``) rather than on pixels."""
+        return getattr(self.data_preprocessor, 'latents', None) is not None
+
     def merge_sampling_cfg(self, overrides: dict) -> dict:
         """Defaults updated by ``overrides`` (``None`` values are ignored)."""
         base = copy.deepcopy(getattr(self, 'sampling_cfg',
@@ -156,6 +162,8 @@ class ConsistencyModel(BaseModel):
 
         Follows the official ``karras_sample``: ``x_T = sigma_max * z`` drawn
         from ``generator``, then the sampler, then clipping to [-1, 1].
+        A latent-space model (:attr:`latent_space`) returns its normalised
+        latents unclipped (``clip_denoised`` does not apply either).
 
         Args:
             batch_size: Number of images.
@@ -178,13 +186,15 @@ class ConsistencyModel(BaseModel):
                                 p.sigma_max, p.rho, cfg['ts'],
                                 device=device)
 
+        clip = cfg['clip_denoised'] and not self.latent_space
+
         def denoiser(x, sigma):
-            return self.denoise(x, sigma, labels, cfg['clip_denoised'])
+            return self.denoise(x, sigma, labels, clip)
 
         sampler = get_sampler(cfg['sampler'])
         x_0 = sampler(denoiser, x_T, sigmas, generator, progress=progress,
                       **self._sampler_options(cfg, labels))
-        return x_0.clamp(-1, 1)
+        return x_0 if self.latent_space else x_0.clamp(-1, 1)
 
     @torch.no_grad()
     def generate(self, indices: Sequence[int], num_samples: int,
@@ -196,7 +206,9 @@ class ConsistencyModel(BaseModel):
         Sample ``i``'s noise comes from ``generator`` (default: the
         configured one) seeded by ``seed``, so with ``determ`` and
         ``determ-indiv`` it depends on the seed and ``i`` alone, never on
-        the batch, the process or the device.
+        the batch, the process or the device. A latent-space model's
+        samples are decoded to images by its data preprocessor's VAE
+        (:meth:`~mmcm.models.ConsistencyDataPreprocessor.decode_samples`).
 
         Args:
             indices: Global indices of the samples of this batch.
@@ -211,8 +223,12 @@ class ConsistencyModel(BaseModel):
         cfg = self.merge_sampling_cfg(dict(overrides, generator=generator))
         noise = build_generator(cfg['generator'], num_samples,
                                 cfg['seed']).select(indices)
-        return self.sample(len(indices), labels=labels, noise_generator=noise,
-                           progress=progress, **overrides)
+        samples = self.sample(len(indices), labels=labels,
+                              noise_generator=noise, progress=progress,
+                              **overrides)
+        if not self.latent_space:
+            return samples
+        return self.data_preprocessor.decode_samples(samples)
 
     def _sampler_options(self, cfg: dict,
                          labels: Optional[torch.Tensor]) -> dict:

@@ -17,6 +17,7 @@ from mmengine.logging import MessageHub
 from mmcm.registry import CURRICULA, MODELS
 from mmcm.utils.checkpoint import load_unet_into
 from .averaging import EMANetworks, frozen_copy
+from .guidance import GuidedNetwork
 from .log_variance import LogVarianceHead
 from .objectives import TrainingStep
 from .posthoc_ema import PowerEMANetworks
@@ -59,16 +60,42 @@ def keep_master_weights(network: torch.nn.Module) -> None:
 
 def build_teacher(network_cfg: dict, network: Optional[dict] = None,
                   checkpoint: Optional[str] = None,
-                  dropout: Optional[float] = None) -> torch.nn.Module:
+                  dropout: Optional[float] = None,
+                  guidance: Optional[dict] = None) -> torch.nn.Module:
     """A frozen teacher network: ``network`` (default: the student's
-    config ``network_cfg``) with ``dropout``, loaded from ``checkpoint``."""
+    config ``network_cfg``) with ``dropout``, loaded from ``checkpoint``,
+    guided if ``guidance`` (:func:`build_guided_teacher`)."""
     cfg = dict(network or network_cfg)
     if dropout is not None:
         cfg['dropout'] = dropout
     teacher = MODELS.build(cfg)
     if checkpoint:
         load_unet_into(teacher, checkpoint)
+    if guidance is not None:
+        teacher = build_guided_teacher(teacher, **guidance)
     return teacher.requires_grad_(False).eval()
+
+
+def unguided(network: torch.nn.Module) -> torch.nn.Module:
+    """The conditional network of a :class:`GuidedNetwork`, or ``network``."""
+    return network.network if isinstance(network, GuidedNetwork) else network
+
+
+def build_guided_teacher(teacher: torch.nn.Module, scale: float,
+                         guide: Optional[dict] = None) -> GuidedNetwork:
+    """``teacher`` guided with ``scale``: classifier-free by its null class,
+    or by ``guide=dict(network=..., checkpoint=...)``, a guiding network
+    (EDM2's unconditional or smaller ``gnet``)."""
+    guide_network = None
+    if guide is not None:
+        guide = dict(guide)
+        guide_network = MODELS.build(guide.pop('network'))
+        if guide.get('checkpoint'):
+            load_unet_into(guide_network, guide.pop('checkpoint'))
+        if set(guide) - {'checkpoint'}:
+            raise ValueError(f'unknown teacher.guidance.guide keys '
+                             f'{sorted(set(guide) - {"checkpoint"})}')
+    return GuidedNetwork(teacher, scale, guide_network)
 
 
 class TrainingBlock:
@@ -85,9 +112,13 @@ class TrainingBlock:
             ``ConsistencyCurriculum`` where the objective reads ``N(k)`` or
             runs a target network.
         teacher: ``dict(network=..., checkpoint=..., init_student=True,
-            dropout=None)``: a frozen diffusion model to distil
-            (``network`` defaults to the student's); the student and its
-            EMAs start from its weights if ``init_student``.
+            dropout=None, guidance=None)``: a frozen diffusion model to
+            distil (``network`` defaults to the student's); the student and
+            its EMAs start from its weights if ``init_student``.
+            ``guidance=dict(scale=w, guide=None)`` distils the guided
+            teacher (:class:`~mmcm.models.guidance.GuidedNetwork`):
+            classifier-free by the teacher's null class, or by
+            ``guide=dict(network=..., checkpoint=...)``.
         averages: ``dict(ema_decays=..., sample_with='ema')``: the decays
             of the evaluation EMAs of the online network (official:
             :data:`OFFICIAL_EMA_DECAYS`) and which weights sample
@@ -185,7 +216,8 @@ class TrainingBlock:
         init_student = cfg.pop('init_student', True)
         teacher = build_teacher(model.network_cfg, **cfg)
         if init_student:
-            model.unet.load_state_dict(teacher.state_dict())
+            model.unet.load_state_dict(
+                unguided(teacher).state_dict())
         model.ema.reset(model.unet)
         return teacher
 

@@ -11,14 +11,12 @@ from urllib.parse import urlparse
 import numpy as np
 import torch
 
+from .errors import CheckpointError
 from .paths import checkpoint_cache_dir
+from .safe_pickle import load_network_pickle, record_state_dict
 
 UNET_PREFIXES = ('unet.', 'module.unet.')
 EMA_PREFIX = 'ema.networks.'
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint is missing, unreadable or does not fit the model."""
 
 
 def is_url(path: str) -> bool:
@@ -76,7 +74,6 @@ def load_checkpoint_file(path: str, cache_dir: Optional[str] = None) -> Dict:
 def load_network_snapshot(path: str, key: str = 'ema') -> Dict:
     """An EDM2 / ECT ``.pkl`` snapshot's network ``key`` as ``{'state_dict':
     ...}``, read without running pickled code (:mod:`.safe_pickle`)."""
-    from .safe_pickle import load_network_pickle, record_state_dict
     return dict(state_dict=record_state_dict(load_network_pickle(path, key)))
 
 

@@ -27,7 +27,7 @@ from typing import Any, Dict, Optional, Tuple
 import numpy as np
 import torch
 
-from .checkpoint import CheckpointError
+from .errors import CheckpointError
 
 ALLOWED = ('only tensors, plain containers and persistent network records '
            'are allowed')
