@@ -180,6 +180,44 @@ class TrigFlowParameterisation(Parameterisation):
 
 
 @MODELS.register_module()
+class EDMTrigFlowParameterisation(TrigFlowParameterisation):
+    """An EDM-preconditioned network (EDM2's) seen as a TrigFlow model, so
+    that sCM trains and distils it in place.
+
+    With ``sigma = sigma_d tan(t)`` and ``x = x_t / cos(t)``, EDM's
+    denoiser ``c_skip x + c_out F_edm(c_in x, c_noise(sigma))`` is TrigFlow's
+    (``c_skip = cos^2 t``, ``c_in x = x_t / sigma_d``, ``c_out = sigma_d
+    sin t``: Lu & Song 2024, Section 2, the equivalence of TrigFlow and
+    EDM), so the TrigFlow network is ``F(x_t / sigma_d, t) = -F_edm(x_t /
+    sigma_d, c_noise(sigma_d tan t))``. As a denoiser ``D(x, sigma)`` it is
+    the EDM one; EDM2's networks read ``c_noise = log(sigma) / 4``
+    (``noise_scale=1``).
+    """
+
+    def __init__(self, sigma_min: float = 0.002, sigma_max: float = 80.0,
+                 sigma_data: float = 0.5, rho: float = 7.0,
+                 noise_scale: float = 1.0):
+        super().__init__(sigma_min, sigma_max, sigma_data, rho)
+        self.noise_scale = noise_scale
+
+    def scalings(self, sigma):
+        return edm_scalings(sigma, self.sigma_data)
+
+    def noise_input(self, sigma: torch.Tensor) -> torch.Tensor:
+        return noise_conditioning(sigma, self.noise_scale)
+
+    def trig_network(self, network, labels: Optional[torch.Tensor] = None
+                     ) -> Callable:
+        kwargs = label_kwargs(labels)
+
+        def forward(x_scaled, t):
+            sigma = self.sigma_data * torch.tan(t)
+            return -network(x_scaled, self.noise_input(sigma), **kwargs)
+
+        return forward
+
+
+@MODELS.register_module()
 class MeanFlowParameterisation(Parameterisation):
     """MeanFlow (Geng et al. 2025): flow matching ``z_t = (1 - t) x + t e``
     with a network of the average velocity ``u(z_t, r, t)`` over ``[r,
@@ -232,5 +270,6 @@ class MeanFlowParameterisation(Parameterisation):
 __all__ = [
     'noise_conditioning', 'edm_scalings', 'consistency_scalings',
     'Parameterisation', 'EDMParameterisation', 'ConsistencyParameterisation',
-    'TrigFlowParameterisation', 'MeanFlowParameterisation'
+    'TrigFlowParameterisation', 'EDMTrigFlowParameterisation',
+    'MeanFlowParameterisation'
 ]

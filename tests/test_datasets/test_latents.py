@@ -108,9 +108,8 @@ def test_float16_moments_and_the_base_config(tmp_path, digit_folder,
     assert dataset_cfg.data_root == cfg.data_root
     dataset = DATASETS.build(dict(dataset_cfg, data_root=str(out)))
     item = dataset[3]['inputs']
-    assert item['img'].dtype == torch.float16 and item['img'].shape == (8, 8,
-                                                                         8)
-    assert 'labels' in item
+    assert item['img'].dtype == torch.float16
+    assert item['img'].shape == (8, 8, 8) and 'labels' in item
 
 
 def test_encoding_with_a_missing_vae_names_it(tmp_path, digit_folder):

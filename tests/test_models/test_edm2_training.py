@@ -5,6 +5,8 @@ import torch
 from mmengine import Config
 
 from mmcm.models.guidance import GuidedNetwork
+from mmcm.models.parameterisations import (EDMParameterisation,
+                                           EDMTrigFlowParameterisation)
 from mmcm.models.unets.mp_layers import MPConv
 from mmcm.registry import MODELS
 
@@ -25,6 +27,8 @@ RECIPES = {
             dict(noise_scale=1.0), {}),
     'sct': ('scm-sct_adm-unet_1xb32-1k_digits-16x16.py', {}, {}),
     'scd': ('scm-scd_adm-unet_1xb32-1k_digits-16x16.py', {}, {}),
+    'scd-edm-teacher': ('scm-scd_adm-unet_1xb32-1k_digits-16x16.py',
+                        dict(type='EDMTrigFlowParameterisation'), {}),
     'meanflow': ('meanflow_adm-unet_1xb32-1k_digits-16x16.py',
                  dict(time_scale=1.0), dict(num_time_inputs=2)),
 }
@@ -35,6 +39,8 @@ def edm2_model(recipe: str, guidance=None):
     cfg = Config.fromfile(f'{TRAIN}/{config}').model
     cfg.network = dict(EDM2_NET, **network)
     cfg.parameterisation.update(parameterisation)
+    if cfg.parameterisation.type == 'EDMTrigFlowParameterisation':
+        cfg.parameterisation.pop('time_scale', None)
     cfg.training.pop('init_from', None)
     teacher = cfg.training.get('teacher')
     if teacher is not None:
@@ -82,3 +88,26 @@ def test_guided_teacher_changes_the_cd_loss():
                           data, 1, lr=0.0)
     assert unit[0] == plain[0]
     assert plain[0] != pytest.approx(guided[0], rel=1e-3)
+
+
+def test_edm_network_seen_as_trigflow():
+    """``F_trig(x_t / sd, t) = (cos t x_t - D(x_t / cos t, sd tan t)) /
+    (sd sin t)`` with EDM's denoiser ``D``; as a denoiser it is EDM's."""
+    torch.manual_seed(0)
+    network = MODELS.build(dict(EDM2_NET, dropout=0.0)).eval()
+    for name, param in network.named_parameters():
+        if name.endswith('gain'):
+            param.data.fill_(0.7)
+    trig = EDMTrigFlowParameterisation(sigma_data=0.5)
+    edm = EDMParameterisation(noise_scale=1.0, sigma_data=0.5)
+    x_t, t = torch.randn(2, 3, 16, 16), torch.tensor([0.3, 1.2])
+    labels = torch.tensor([3, 7])
+    cos, sin = (f(t)[:, None, None, None] for f in (torch.cos, torch.sin))
+    with torch.no_grad():
+        denoised = edm(network, x_t / cos, 0.5 * torch.tan(t), y=labels)
+        expected = (cos * x_t - denoised) / (0.5 * sin)
+        got = trig.trig_network(network, labels)(x_t / 0.5, t)
+        torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-4)
+        sigma = torch.tensor([0.2, 5.0])
+        torch.testing.assert_close(trig(network, x_t, sigma, y=labels),
+                                   edm(network, x_t, sigma, y=labels))
