@@ -333,12 +333,17 @@ def test_no_two_final_configs_have_the_same_body():
     assert [names for names in bodies.values() if len(names) > 1] == []
 
 
-def model_keys(path):
-    """The keys of ``model = dict(...)`` in ``path`` (read with ast)."""
+def model_keys(path, field=None):
+    """The keys of ``model = dict(...)`` in ``path`` (read with ast), or of
+    its ``field=dict(...)``."""
     for node in ast.parse(open(path, encoding='utf-8').read()).body:
         if isinstance(node, ast.Assign) and any(
                 getattr(t, 'id', None) == 'model' for t in node.targets):
-            return {k.arg for k in node.value.keywords}
+            keywords = node.value.keywords
+            if field is not None:
+                keywords = next(k.value.keywords for k in keywords
+                                if k.arg == field)
+            return {k.arg for k in keywords}
     return set()
 
 
@@ -346,7 +351,8 @@ def test_model_bases_hold_each_field_once():
     """consistency-model.py holds the fields outside the network (type,
     data preprocessor, parameterisation and its noise range, sampling
     defaults); every other model base inherits it, directly or through
-    another, and adds its network (LSUN its noise generator too)."""
+    another, and adds its network (LSUN its noise generator too; EDM2 the
+    noise input its network reads, parameterisation.noise_scale)."""
     folder = osp.join(REPO, 'configs', '_base_', 'models')
     root = osp.join(folder, 'consistency-model.py')
     assert base_files(root) == []
@@ -362,7 +368,10 @@ def test_model_bases_hold_each_field_once():
             chain.append(bases[0])
             bases = base_files(bases[0])
         assert chain and chain[-1] == root, path
-        assert model_keys(path) <= {'network', 'sampling_cfg'}, path
+        keys = model_keys(path)
+        assert keys <= {'network', 'sampling_cfg', 'parameterisation'}, path
+        if 'parameterisation' in keys:  # the noise input the network reads
+            assert model_keys(path, 'parameterisation') == {'noise_scale'}
         sampling = Config.fromfile(path).model.sampling_cfg
         assert set(sampling) == {'sampler', 'generator', 'seed',
                                  'clip_denoised'}

@@ -21,7 +21,7 @@ model.merge(dict(
     network=dict(dropout=0.1),
     training=dict(
         objective=dict(p_mean=-0.8, p_std=1.6),
-        averages=dict(ema_decays=(0.999, 0.9999, 0.9999432189950708))),
+        averages=dict(posthoc_stds=(0.075, ))),
     sampling_cfg=dict(sampler='heun', steps=40)))
 optim_wrapper = dict(
     optimizer=dict(type='Adam', betas=(0.9, 0.99), eps=1e-11))

@@ -8,9 +8,10 @@
 # distance with c = 0.06 over each image's 12,288 values (not scaled further)
 # and the weighting 1 / t^2 + 1 / sigma_data^2 (Karras weighting), no flips.
 # tests/test_models/test_ect_parity.py checks the loss against that code.
-# The network differs: the paper tunes EDM2-S (magnitude-preserving layers);
-# this project has no EDM2 network, so the ADM UNet and its EDM teacher take
-# its place, with the optimisation that suits them rather than EDM2's (Adam
+# The network differs: the paper tunes EDM2-S (magnitude-preserving layers;
+# ect_edm2-unet-s_8xb16-100k_imagenet-64x64.py), this recipe the ADM UNet
+# of OpenAI's EDM teacher, with the optimisation that suits it rather than
+# EDM2's (Adam
 # lr 1e-3, betas (0.9, 0.99), lr / sqrt(k / 2000) after 2k iterations,
 # dropout 0.40 at features of 16x16 and below, power-function EMAs beside
 # the 0.9999 EMA): Adam lr 1e-4, dropout 0.1 as the teacher, EMA 0.9999.

@@ -23,7 +23,8 @@ model = dict(
             p_std=1.6),
         teacher=dict(
             checkpoint='work_dirs/trigflow_imagenet64/iter_600000.pth',
-            init_student=True)),
+            init_student=True),
+        averages=dict(posthoc_stds=(0.05, ))),
     sampling_cfg=dict(_delete_=True, sampler='onestep'))
 
 # sCM reads ImageNet without horizontal flips (Appendix G.1).
@@ -33,6 +34,7 @@ train_dataloader = dict(
         dict(type='CenterCropADM', image_size=64),
         dict(type='PackConsistencyInputs'),
     ]))
+param_scheduler = dict(type='InverseSqrtLR', ref_iters=35000)
 train_cfg = dict(max_iters=max_iters)
 val_cfg = dict(
     settings=dict(

@@ -8,9 +8,9 @@
 # (Karras weighting), no augmentation. tests/test_models/test_tcm_parity.py
 # checks the loss against the authors' code. Stage 1 is easy consistency
 # tuning (ect_adm-unet_8xb16-100k_imagenet-64x64.py); the paper tunes EDM2-S
-# and EDM2-XL, which this project does not have yet, so the ADM UNet of
-# that stage takes their place (its EDM teacher, dropout 0.1 as there; EMA
-# 0.9999 in place of EDM2's power-function EMA, std 0.05):
+# and EDM2-XL (tcm_edm2-unet-s_8xb128-100k_imagenet-64x64.py), this recipe
+# the ADM UNet of that stage (its EDM teacher, dropout 0.1 as there), with
+# the paper's power-function EMA (std 0.05):
 #   bash tools/dist_train.sh \
 #       configs/consistency_models/train/ect_adm-unet_8xb16-100k_imagenet-64x64.py 8 \
 #       --work-dir work_dirs/ect_imagenet64 --amp
@@ -35,7 +35,7 @@ model.merge(dict(
             distance=dict(type='PseudoHuberDistance', c=0.06)),
         curriculum=dict(
             scales=dict(q=4, start_stage=4, ratio_limit=0.9961)),
-        averages=dict(ema_decays=(0.9999, )))))
+        averages=dict(_delete_=True, posthoc_stds=(0.05, )))))
 # The reference reads its images without flips (xflip=False).
 train_dataloader = dict(
     batch_size=128,
