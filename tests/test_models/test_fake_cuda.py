@@ -67,6 +67,7 @@ from torch._subclasses.fake_tensor import FakeTensor, FakeTensorMode
 from mmcm.apis import random_unet_state_dict
 from mmcm.models.objectives import ect, joint, tcm
 from mmcm.models.sampling import samplers, steps
+from mmcm.models.unets.mp_layers import MPConv
 from mmcm.registry import MODELS
 
 from ..conftest import REPO
@@ -81,7 +82,7 @@ consistency_model = importlib.import_module('mmcm.models.consistency_model')
 
 
 def test_every_digits_recipe_is_covered():
-    assert len(DIGITS) == 15, DIGITS
+    assert len(DIGITS) == 16, DIGITS
 
 
 def small_model_cfg(name, tmp_path):
@@ -92,6 +93,10 @@ def small_model_cfg(name, tmp_path):
     if network.type == 'ADMUNet':  # one level, attention included
         network.update(model_channels=32, num_res_blocks=1,
                        channel_mult=(1, ), num_head_channels=32,
+                       attention_resolutions=(network.image_size, ))
+    elif network.type == 'EDM2UNet':  # one level, attention included
+        network.update(model_channels=16, num_res_blocks=1,
+                       channel_mult=(1, ), channels_per_head=16,
                        attention_resolutions=(network.image_size, ))
     else:
         network.update(SMALL_MIXER)
@@ -203,7 +208,7 @@ def check_step(model, wrapper, data, amp):
             hooks = [m.register_forward_hook(
                 lambda module, args, output: dtypes.append(output.dtype))
                 for m in model.unet.modules()
-                if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+                if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear, MPConv))]
             logs = model.train_step(data, wrapper)
             for hook in hooks:
                 hook.remove()
