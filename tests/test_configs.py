@@ -51,7 +51,7 @@ def test_config_builds_on_meta_device(path):
     if sampling['sampler'] == 'multistep':
         assert sampling['ts'][-1] == sampling['steps'] - 1
     name = osp.basename(path)
-    if name.startswith('edm_'):
+    if name.startswith(('edm_', 'edm2_')):
         assert type(model.parameterisation).__name__ == \
             'EDMParameterisation'
         assert sampling['sampler'] == 'heun'
@@ -79,9 +79,11 @@ def test_metafile_lists_every_zoo_config_with_weights():
     zoo = {c for c in CONFIGS if '/tiny/' not in c}
     assert listed == zoo
     urls = {m['Weights'] for m in models if '/digits/' not in m['Config']}
-    assert len(urls) == 12
-    assert all(u.startswith('https://openaipublic.blob.core.windows.net/'
-                            'consistency/') for u in urls)
+    openai = {u for u in urls if u.startswith(
+        'https://openaipublic.blob.core.windows.net/consistency/')}
+    edm2 = {u for u in urls if u.startswith(
+        'https://nvlabs-fi-cdn.nvidia.com/edm2/posthoc-reconstructions/')}
+    assert len(openai) == 12 and len(edm2) == 1 and openai | edm2 == urls
     bundled = [m['Weights'] for m in models if '/digits/' in m['Config']]
     assert bundled == ['checkpoints/cm-ct_digits-16x16.pt']
     assert osp.isfile(osp.join(REPO, bundled[0]))
