@@ -417,3 +417,16 @@ def test_configs_need_no_custom_imports():
     run = subprocess.run([sys.executable, '-c', code], cwd=REPO,
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
+
+
+@pytest.mark.parametrize(
+    'path', sorted(glob.glob(osp.join(TRAIN_DIR, '*.py'))), ids=osp.basename)
+def test_training_loops_are_whole(path):
+    """mmengine's Runner needs each of validation and test as a whole
+    (dataloader, loop and evaluator) or not at all."""
+    cfg = Config.fromfile(path)
+    for stage in ('val', 'test'):
+        parts = [cfg.get(f'{stage}_{part}') for part in
+                 ('dataloader', 'cfg', 'evaluator')]
+        assert all(p is None for p in parts) or all(
+            p is not None for p in parts), (stage, parts)

@@ -2,7 +2,8 @@
 # (edm2-img64-s-1073741-0.075.pkl, EDM2's `edm2-img64-s-fid` preset, FID
 # 1.58), read without running its pickled code: EDM preconditioning with
 # EDM2's noise input log(sigma) / 4, 32 Heun steps without churn from
-# sigma 80 to 0.002 (63 network evaluations), as EDM2's edm_sampler.
+# sigma 80 to 0.002 (63 network evaluations), no clipping of the denoised
+# estimates, as EDM2's edm_sampler.
 # tests/test_models/test_edm2_checkpoints.py checks the samples of a tiny
 # network against that sampler. A plain state dict converted with
 # tools/convert_pickle.py loads the same way.
@@ -19,4 +20,4 @@ test_dataloader = val_dataloader
 model = dict(
     parameterisation=dict(type='EDMParameterisation'),
     sampling_cfg=dict(
-        sampler='heun', steps=32, s_churn=0.0, clip_denoised=True))
+        sampler='heun', steps=32, s_churn=0.0, clip_denoised=False))

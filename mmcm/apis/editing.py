@@ -100,11 +100,20 @@ def edit_images(model,
                       labels=None if labels is None else labels.numpy())
 
 
+def refuse_latent_space(model) -> None:
+    """Editing and interpolation work on pixels: a latent model's samples
+    are latents, which its projections and outputs do not decode."""
+    if getattr(model, 'latent_space', False):
+        raise ValueError('editing and interpolation need a pixel-space '
+                         'model; this one generates latents')
+
+
 def prepare_edit(model, task: str, images: ImageInput, mask=None,
                  factor: Optional[int] = None
                  ) -> Tuple[torch.Tensor, EditOperator]:
     """Check the inputs of ``task`` against ``model``; return the reference
     images (float NCHW in [-1, 1]) and the task's projection."""
+    refuse_latent_space(model)
     if task not in EDIT_TASKS:
         raise ValueError(f'unsupported editing task {task!r}; choose one of '
                          f'{", ".join(EDIT_TASKS)} (or interpolate)')
@@ -165,6 +174,7 @@ def interpolate(model,
     ``model.sample(1, seed=s)`` draws, i.e. ``tools/sample.py
     --num-samples 1 --seed s``.
     """
+    refuse_latent_space(model)
     if num_frames < 2:
         raise ValueError(f'num_frames must be at least 2, got {num_frames}')
     if len(seeds) != 2:

@@ -299,6 +299,11 @@ class ConsistencyModel(BaseModel):
         with what it and the curriculum log."""
         block = self._block()
         step = block.step(current_iteration())
+        # EDM2's forced weight normalisation, once a step, before the
+        # forward passes (none of which may mutate the weights).
+        normalize = getattr(self.unet, 'force_weight_normalization_', None)
+        if normalize is not None:
+            normalize()
         networks = TrainingNetworks(
             online=self.unet, target=getattr(self, 'target_unet', None),
             teacher=self.teacher, log_variance=self.log_variance)

@@ -68,6 +68,14 @@ class GuidedNetwork(nn.Module):
                 return getattr(self.network, name)
             raise
 
+    def accelerate(self, **options) -> 'GuidedNetwork':
+        """The speed options of the network and the guide (see
+        :class:`~mmcm.models.unets.Accelerable`); returns ``self``."""
+        for network in (self.network, self.guide):
+            if network is not None:
+                network.accelerate(**options)
+        return self
+
     def forward(self, x: torch.Tensor, timesteps: torch.Tensor,
                 y: Optional[torch.Tensor] = None) -> torch.Tensor:
         if self.scale == 1:

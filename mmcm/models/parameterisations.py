@@ -206,6 +206,10 @@ class EDMTrigFlowParameterisation(TrigFlowParameterisation):
     def noise_input(self, sigma: torch.Tensor) -> torch.Tensor:
         return noise_conditioning(sigma, self.noise_scale)
 
+    def __repr__(self) -> str:
+        return plain_repr(self, 'sigma_min', 'sigma_max', 'sigma_data',
+                          'rho', 'noise_scale')
+
     def trig_network(self, network, labels: Optional[torch.Tensor] = None
                      ) -> Callable:
         kwargs = label_kwargs(labels)

@@ -150,8 +150,19 @@ def network_state_dict(network: torch.nn.Module, checkpoint: Dict
     network's begin with ``unet.`` too), else
     :func:`extract_unet_state_dict`'s (EMA first)."""
     state = checkpoint.get('state_dict', checkpoint)
-    if isinstance(state, dict) and set(state) == set(network.state_dict()):
+    if not isinstance(state, dict):
+        return extract_unet_state_dict(checkpoint)
+    expected = set(network.state_dict())
+    if set(state) == expected:
         return state
+    head = {k for k in set(state) ^ expected if k.startswith('logvar_')}
+    if head and set(state) ^ expected == head:
+        has = 'has' if head <= set(state) else 'lacks'
+        raise CheckpointError(
+            f'the checkpoint {has} the log-variance head ({sorted(head)[0]} '
+            f'...) that the network {"lacks" if has == "has" else "has"}: '
+            'set the network\'s log_variance (EDM2\'s networks have the '
+            'head, ECT\'s do not)')
     return extract_unet_state_dict(checkpoint)
 
 

@@ -72,6 +72,10 @@ class PersistentRecord:
         repr=False)
     non_persistent_buffers: frozenset = field(repr=False)
 
+    def __setstate__(self, state: Any) -> None:
+        # A pickle's BUILD would overwrite the checked fields.
+        raise UnsafePickleError('refusing to modify a network record')
+
 
 def _short(text: Any, limit: int = 80) -> str:
     """``text`` on one printable line of at most ``limit`` characters."""
@@ -99,10 +103,73 @@ def _module_dict(state: dict, key: str) -> 'OrderedDict[str, Any]':
     return OrderedDict(value)
 
 
+NUMPY_KINDS = 'biufc?SU'  # numbers, booleans, byte and unicode strings
+
+
+class _NDArrayName:
+    """What the global ``numpy.ndarray`` names while a pickle is read: a
+    marker that ``_reconstruct`` accepts as its subtype, never called."""
+
+    def __new__(cls, *args, **kwargs):
+        raise UnsafePickleError('refusing to call numpy.ndarray: only the '
+                                'plain array records of numpy are allowed')
+
+
+class _DTypeStub:
+    """Stands in for a numpy dtype while a pickle is read; ``BUILD`` may
+    only hand it the state the canonical dtype itself pickles with."""
+
+    def __init__(self, dtype: np.dtype):
+        self.dtype = dtype
+
+    def __setstate__(self, state: Any) -> None:
+        if state != self.dtype.__reduce__()[2]:
+            raise UnsafePickleError(f'refusing to load numpy dtype '
+                                    f'{self.dtype} with the state '
+                                    f'{_short(state)}')
+
+
+class _ArrayStub:
+    """Stands in for a numpy array while a pickle is read: ``BUILD``'s
+    ``(version, shape, dtype, fortran, data)`` becomes a checked copy."""
+
+    array: Optional[np.ndarray] = None
+
+    def __setstate__(self, state: Any) -> None:
+        if not (isinstance(state, tuple) and len(state) == 5):
+            raise UnsafePickleError('refusing to load a numpy array whose '
+                                    'state is not (version, shape, dtype, '
+                                    'fortran, data)')
+        _, shape, dtype, fortran, data = state
+        dtype = _stub_dtype(dtype)
+        if not (_is_int_tuple(shape) and isinstance(data, bytes)
+                and len(data) == int(np.prod(shape)) * dtype.itemsize):
+            raise UnsafePickleError('refusing to load a numpy array whose '
+                                    'data does not fit its shape')
+        self.array = np.frombuffer(data, dtype=dtype).reshape(
+            shape, order='F' if fortran else 'C').copy()
+
+
+def _stub_dtype(dtype: Any) -> np.dtype:
+    """The dtype of a checked :class:`_DTypeStub`; refuse anything else."""
+    if not isinstance(dtype, _DTypeStub):
+        raise UnsafePickleError(f'refusing numpy data of dtype '
+                                f'{_short(dtype)}: only plain numeric and '
+                                'string dtypes are allowed')
+    return dtype.dtype
+
+
 def _resolve_stubs(obj: Any) -> Any:
-    """Replace the ``torch.nn`` stand-ins in plain containers by records."""
+    """Replace the stand-ins in plain containers: ``torch.nn`` modules by
+    records, numpy arrays and dtypes by checked copies."""
     if isinstance(obj, _TorchModuleStub):
         return obj.built_record()
+    if isinstance(obj, _ArrayStub):
+        if obj.array is None:
+            raise UnsafePickleError('refusing a numpy array without data')
+        return obj.array
+    if isinstance(obj, _DTypeStub):
+        return obj.dtype
     if isinstance(obj, dict):
         for key, value in obj.items():
             obj[key] = _resolve_stubs(value)
@@ -185,7 +252,7 @@ class SafeUnpickler(pickle.Unpickler):
         ('_codecs', 'encode'): '_latin1_bytes',
         ('torch', 'Size'): torch.Size,
         ('torch', 'device'): torch.device,
-        ('numpy', 'ndarray'): np.ndarray,
+        ('numpy', 'ndarray'): _NDArrayName,
         ('numpy', 'dtype'): '_numpy_dtype',
     }
     _NUMPY_CORE: Dict[str, str] = {
@@ -303,33 +370,33 @@ class SafeUnpickler(pickle.Unpickler):
         return text.encode('latin1')
 
     def _numpy_dtype(self, spec: Any, align: Any = False,
-                     copy: Any = False) -> np.dtype:
-        """``numpy.dtype(spec, align, copy)`` for non-object dtypes."""
-        if not isinstance(spec, str) or np.dtype(spec).hasobject:
-            raise self.refuse(f'numpy dtype {spec!r}',
-                              'only numeric and string dtypes are allowed')
-        return np.dtype(spec, align=bool(align), copy=bool(copy))
-
-    def _checked_dtype(self, dtype: Any) -> np.dtype:
-        if not isinstance(dtype, np.dtype) or dtype.hasobject:
-            raise self.refuse(f'numpy data of dtype {_short(dtype)}',
-                              'only numeric and string dtypes are allowed')
-        return dtype
+                     copy: Any = False) -> _DTypeStub:
+        """``numpy.dtype(spec, ...)`` for plain numeric and string dtypes
+        (no fields, no sub-arrays, no objects), as a checked stand-in."""
+        try:
+            dtype = np.dtype(spec) if isinstance(spec, str) else None
+        except TypeError:
+            dtype = None
+        if (dtype is None or dtype.kind not in NUMPY_KINDS
+                or dtype.names is not None or dtype.subdtype is not None):
+            raise self.refuse(f'numpy dtype {_short(spec)}',
+                              'only plain numeric and string dtypes are '
+                              'allowed')
+        return _DTypeStub(dtype)
 
     def _numpy_array(self, subtype: Any, shape: Any,
-                     typecode: Any) -> np.ndarray:
+                     typecode: Any) -> _ArrayStub:
         """``numpy.core.multiarray._reconstruct``: an empty plain array
-        that ``BUILD`` then fills."""
-        if not (subtype is np.ndarray and shape == (0, )
+        that ``BUILD`` then fills (checked)."""
+        if not (subtype is _NDArrayName and shape == (0, )
                 and isinstance(typecode, bytes)):
             raise self.refuse(f'a numpy array of type {_short(subtype)}',
                               'only plain numpy.ndarray is allowed')
-        return np.empty((0, ), dtype=self._checked_dtype(
-            np.dtype(typecode.decode('latin1'))))
+        return _ArrayStub()
 
     def _numpy_scalar(self, dtype: Any, data: Any = b'') -> np.generic:
-        """``numpy.core.multiarray.scalar`` for non-object dtypes."""
-        dtype = self._checked_dtype(dtype)
+        """``numpy.core.multiarray.scalar`` for plain dtypes."""
+        dtype = _stub_dtype(dtype)
         if not isinstance(data, bytes) or len(data) != dtype.itemsize:
             raise self.refuse('a numpy scalar', 'its data is not '
                               f'{dtype.itemsize} bytes')
@@ -338,9 +405,13 @@ class SafeUnpickler(pickle.Unpickler):
     def _numpy_frombuffer(self, data: Any, dtype: Any, shape: Any,
                           order: Any = 'C') -> np.ndarray:
         """``numpy.core.numeric._frombuffer`` (protocol 5 arrays)."""
-        if not isinstance(data, (bytes, bytearray)) or order not in 'CF':
-            raise self.refuse('a numpy array', 'its data is not bytes')
-        array = np.frombuffer(data, dtype=self._checked_dtype(dtype))
+        dtype = _stub_dtype(dtype)
+        if not (isinstance(data, (bytes, bytearray)) and order in ('C', 'F')
+                and _is_int_tuple(shape)
+                and len(data) == int(np.prod(shape)) * dtype.itemsize):
+            raise self.refuse('a numpy array', 'its data does not fit its '
+                              'shape')
+        array = np.frombuffer(data, dtype=dtype)
         return array.reshape(shape, order=order).copy(order=order)
 
     def load(self) -> Any:

@@ -171,3 +171,11 @@ def test_clear_errors(model, task, images, kwargs, message):
 def test_ts_must_end_at_the_last_grid_index(model, pictures):
     with pytest.raises(ValueError, match='ts must end with'):
         edit(model, 'colorize', pictures, ts=(0, 20))
+
+
+def test_latent_models_refuse_pixel_editing(model, pictures, monkeypatch):
+    monkeypatch.setattr(type(model), 'latent_space', property(lambda m: True))
+    with pytest.raises(ValueError, match='pixel-space model'):
+        edit(model, 'inpainting', pictures[:1])
+    with pytest.raises(ValueError, match='pixel-space model'):
+        interpolate(model, num_frames=2)

@@ -14,7 +14,7 @@ from mmcm.models.sampling.noise import build_generator
 from mmcm.models.sampling.samplers import sample_heun, sampler_sigmas
 from mmcm.models.training import build_teacher
 from mmcm.models.unets import edm2_constructor_kwargs
-from mmcm.utils.checkpoint import load_unet_into
+from mmcm.utils.checkpoint import CheckpointError, load_unet_into
 
 from ..conftest import REPO
 from ..test_utils.test_safe_pickle import Persistent, fake_writer_modules
@@ -163,3 +163,22 @@ def test_guided_teacher_from_config(monkeypatch, tmp_path, cases):
     torch.testing.assert_close(teacher.guide.state_dict()['unet.out_gain'],
                                cases['edm2']['heun']['guide_state_dict'][
                                    'unet.out_gain'])
+
+
+def test_a_missing_or_extra_log_variance_head_is_named(tmp_path, cases):
+    ect_like = {k: v for k, v in cases['edm2']['state_dict'].items()
+                if not k.startswith('logvar_')}
+    path = tmp_path / 'ecm.pth'
+    torch.save(ect_like, path)
+    with pytest.raises(CheckpointError, match="network's log_variance"):
+        load_unet_into(edm2_model(cases).unet, str(path))
+    load_unet_into(edm2_model(cases, log_variance=False).unet, str(path))
+
+
+def test_guided_networks_take_the_speed_options(cases):
+    network = edm2_model(cases, null_class=True).unet
+    guide = edm2_model(cases, num_classes=0).unet
+    guided = GuidedNetwork(network, 1.5, guide)
+    assert guided.accelerate(channels_last=True) is guided
+    assert network.memory_format is guide.memory_format is \
+        torch.channels_last

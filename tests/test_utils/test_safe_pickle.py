@@ -443,3 +443,52 @@ def test_records_are_plain_dataclasses(monkeypatch, tmp_path):
     assert repr(record).startswith("PersistentRecord(class_name='Precond', "
                                    'version=6, init_args=()')
     assert NETWORK_SRC not in repr(record)
+
+
+class Reduced:
+    """Pickles as ``func(*args)`` followed by ``BUILD`` with ``state``."""
+
+    def __init__(self, func, args, state=None):
+        self.reduced = (func, args) + ((state, ) if state is not None
+                                       else ())
+
+    def __reduce__(self):
+        return self.reduced
+
+
+def load_bytes(tmp_path, obj) -> object:
+    path = tmp_path / 'crafted.pkl'
+    path.write_bytes(pickle.dumps(obj, protocol=2))
+    from mmcm.utils.safe_pickle import load_pickle
+    return load_pickle(str(path))
+
+
+def test_numpy_arrays_and_scalars_come_back_checked(tmp_path):
+    array = np.arange(6, dtype=np.float32).reshape(2, 3)
+    loaded = load_bytes(tmp_path, dict(a=array, f=np.asfortranarray(array),
+                                       s=np.float64(2.5), u=np.str_('x')))
+    np.testing.assert_array_equal(loaded['a'], array)
+    np.testing.assert_array_equal(loaded['f'], array)
+    assert loaded['a'].dtype == np.float32 and loaded['s'] == 2.5
+    assert loaded['u'] == 'x'
+
+
+def test_a_dtype_with_a_forged_state_is_refused(tmp_path):
+    """``BUILD`` on a dtype may not give it fields of any kind (numpy
+    accepts non-dtype entries there, a memory-unsafe type confusion)."""
+    forged = (3, '|', None, ('a', ), {'a': ('junk', 0)}, 8, 1, 0x10)
+    for spec in ('f4', 'V8'):  # an allowed dtype's BUILD; a void dtype
+        crafted = Reduced(np.dtype, (spec, False, True), forged)
+        with pytest.raises(UnsafePickleError, match='numpy dtype'):
+            load_bytes(tmp_path, crafted)
+    with pytest.raises(UnsafePickleError, match='numpy dtype'):
+        load_bytes(tmp_path, Reduced(np.dtype, ([('a', 'f4')], False, True)))
+
+
+def test_records_and_numpy_constructors_cannot_be_reached(tmp_path):
+    with pytest.raises(UnsafePickleError, match='numpy.ndarray'):
+        load_bytes(tmp_path, Reduced(np.ndarray, ((4, ), 'u1', b'abcd')))
+    record = PersistentRecord('Net', '', 6, (), {}, {}, OrderedDict(),
+                              OrderedDict(), OrderedDict(), frozenset())
+    with pytest.raises(UnsafePickleError, match='modify a network record'):
+        record.__setstate__({'children': {'a': 'junk'}})

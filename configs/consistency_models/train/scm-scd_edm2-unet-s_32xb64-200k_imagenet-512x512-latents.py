@@ -20,7 +20,6 @@ _base_ = [
     '../../_base_/methods/trigflow.py',
     '../../_base_/datasets/imagenet-512x512-latents.py',
     '../../_base_/schedules/cm_iter-based.py',
-    '../../_base_/evaluation/generation.py',
     '../../_base_/default_runtime.py'
 ]
 
@@ -55,12 +54,12 @@ train_cfg = dict(max_iters=max_iters, val_interval=25000)
 custom_hooks = _base_.custom_hooks + [
     dict(type='PostHocEMASnapshotHook', interval=5000)]
 
-# Validation: samples decoded to 512x512 RGB, grids and FD metrics as
-# configured by an evaluator (none here: no reference statistics ship).
-val_dataloader = dict(dataset=dict(num_classes=1000))
-test_dataloader = val_dataloader
-val_cfg = dict(
-    settings=dict(
-        _delete_=True,
-        onestep=dict(sampler='onestep'),
-        twostep=dict(sampler='multistep', steps=40, ts=(0, 22, 39))))
+# No validation or test loop: no FID reference statistics of ImageNet-512
+# ship here. Sample the EMA with tools/sample.py (decoded to 512x512 RGB)
+# and score the samples with EDM2's or ADM's evaluation suite.
+val_dataloader = None
+val_cfg = None
+val_evaluator = None
+test_dataloader = None
+test_cfg = None
+test_evaluator = None

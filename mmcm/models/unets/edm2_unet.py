@@ -277,8 +277,21 @@ class EDM2UNet(Accelerable, nn.Module):
             label_balance, concat_balance, num_time_inputs,
             dropout_resolution, block_kwargs)
         if log_variance:
+            # EDM2's own loss weighting; kept so that its weights load
+            # strictly, frozen as no objective here trains it (sCM's
+            # weighting has its own head), so DDP sees no unused parameter.
             self.logvar_fourier = MPFourier(logvar_channels)
             self.logvar_linear = MPConv(logvar_channels, 1)
+            self.logvar_linear.requires_grad_(False)
+
+    @torch.no_grad()
+    def force_weight_normalization_(self) -> None:
+        """Forced weight normalisation (EDM2's Eq. 66): project every
+        trainable magnitude-preserving weight back to unit norm; the model
+        calls it before each training step."""
+        for module in self.modules():
+            if isinstance(module, MPConv) and module.weight.requires_grad:
+                module.force_normalize_()
 
     def class_vectors(self, y: Optional[torch.Tensor]
                       ) -> Optional[torch.Tensor]:

@@ -72,12 +72,6 @@ def resample(x: torch.Tensor, mode: str = 'keep',
                               groups=x.shape[1])
 
 
-def in_functorch_transform() -> bool:
-    """Whether a ``torch.func`` transform (``jvp``, ``vmap``, ...) is
-    running."""
-    return torch._C._functorch.peek_interpreter_stack() is not None
-
-
 class MPFourier(nn.Module):
     """Random Fourier features ``sqrt(2) cos(f c + p)`` of a scalar input
     per sample, frequencies ``2 pi N(0, bandwidth^2)`` and phases ``2 pi
@@ -100,18 +94,13 @@ class MPConv(nn.Module):
     empty ``kernel`` (Eq. 47), with no bias: the weight is normalised to
     unit norm per output channel and scaled by ``gain / sqrt(fan_in)``.
 
-    Forced weight normalisation (Eq. 66): while training, the stored
-    weight is itself projected back to unit norm before it is used, once
-    per update. The layer remembers the weight's version counter after
-    projecting, so a second forward pass within the same optimizer step
-    (a target at another noise level, the graded pass after a JVP) leaves
-    the weight, which the first pass's graph may hold, untouched. The
-    projection is scale-free for the output (the weight is normalised
-    again as it is used), so this equals projecting on every call up to
-    the ``1e-4`` of :func:`mp_normalize`. Inside a ``torch.func``
-    transform (the JVP of sCM and MeanFlow, which may not mutate captured
-    tensors) the weight is used as stored; the graded pass after it
-    projects.
+    Forced weight normalisation (Eq. 66), the projection of the stored
+    weight itself back to unit norm, is :meth:`force_normalize_`; the
+    model runs it on its online network before each training step (EDM2
+    projects at the start of each training forward pass, once a step). The
+    forward pass never mutates the weight, so it compiles, runs inside
+    ``torch.func`` transforms and leaves frozen copies (targets, EMAs,
+    teachers) as they are.
     """
 
     def __init__(self, in_channels: int, out_channels: int,
@@ -120,20 +109,13 @@ class MPConv(nn.Module):
         self.out_channels = out_channels
         self.weight = nn.Parameter(
             torch.randn(out_channels, in_channels, *kernel))
-        self._projected_version = None
 
     @torch.no_grad()
     def force_normalize_(self) -> None:
-        """Project the stored weight to unit norm per output channel, if it
-        changed since the last projection."""
-        if self._projected_version == self.weight._version:
-            return
+        """Project the stored weight to unit norm per output channel."""
         self.weight.copy_(mp_normalize(self.weight.float()))
-        self._projected_version = self.weight._version
 
     def forward(self, x: torch.Tensor, gain=1.0) -> torch.Tensor:
-        if self.training and not in_functorch_transform():
-            self.force_normalize_()
         w = mp_normalize(self.weight.float())
         w = (w * (gain / math.sqrt(w[0].numel()))).to(x.dtype)
         if w.ndim == 2:
