@@ -12,7 +12,6 @@ writes them; a training step draws ``mean + std * eps`` from the moments
 """
 import io
 import json
-import os
 import os.path as osp
 import tarfile
 from typing import Iterable, List, NamedTuple, Optional, Sequence
@@ -24,8 +23,8 @@ from mmengine import fileio
 
 from mmcm.registry import DATASETS, TRANSFORMS
 
-from .tar_shards import INDEX_FILE, TarShardDataset, split_member_name
-from .writers import _add as add_member
+from .tar_shards import TarShardDataset, split_member_name
+from .writers import write_shard_members
 
 MOMENTS_EXTENSION = 'npy'
 META_FILE = 'latents.json'
@@ -79,32 +78,18 @@ def write_latent_shards(records: Iterable[LatentRecord], out_dir: str,
     ``<index>.cls`` labels, their ``index.json`` and ``latents.json``
     (``meta`` and the moments' shape and dtype); returns the items
     written."""
-    os.makedirs(out_dir, exist_ok=True)
-    index, tar, written, first = {}, None, 0, None
-    for record in records:
-        if written % items_per_shard == 0:
-            if tar is not None:
-                tar.close()
-            name = f'shard-{written // items_per_shard:06d}.tar'
-            tar = tarfile.open(osp.join(out_dir, name), 'w',
-                               format=tarfile.USTAR_FORMAT)
-            index[name] = []
-        first = record.moments if first is None else first
-        data, key = npy_bytes(record.moments), f'{written:08d}'
-        offset = add_member(tar, f'{key}.{MOMENTS_EXTENSION}', data)
-        if record.label is not None:
-            add_member(tar, f'{key}.cls', str(record.label).encode())
-        index[name].append(dict(key=key, offset=offset, size=len(data),
-                                label=record.label))
-        written += 1
-    if tar is not None:
-        tar.close()
-    with open(osp.join(out_dir, INDEX_FILE), 'w', encoding='utf-8') as f:
-        json.dump(index, f)
-    shape = None if first is None else dict(shape=list(first.shape),
-                                            dtype=str(first.dtype))
+    first = []
+
+    def members():
+        for record in records:
+            first[:] = first or [record.moments]
+            yield npy_bytes(record.moments), MOMENTS_EXTENSION, record.label
+
+    written = write_shard_members(members(), out_dir, items_per_shard)
+    shape = first and dict(shape=list(first[0].shape),
+                           dtype=str(first[0].dtype))
     with open(osp.join(out_dir, META_FILE), 'w', encoding='utf-8') as f:
-        json.dump(dict(meta or {}, count=written, moments=shape), f,
+        json.dump(dict(meta or {}, count=written, moments=shape or None), f,
                   indent=1)
     return written
 
@@ -141,19 +126,9 @@ class LatentShardDataset(TarShardDataset):
         return json.loads(fileio.get_text(path,
                                           backend_args=self.backend_args))
 
-    def _scan(self, name: str) -> List[dict]:
-        path = self.shard_path(name)
-        reader = self._reader.get()
-        try:
-            if reader.is_local(path):
-                with tarfile.open(path, 'r:') as tar:
-                    return scan_latent_shard(tar)
-            with tarfile.open(fileobj=io.BytesIO(reader.whole(path)),
-                              mode='r:') as tar:
-                return scan_latent_shard(tar)
-        except tarfile.TarError as error:
-            raise OSError(f'{path!r} is not a readable tar shard: '
-                          f'{error}') from error
+    @staticmethod
+    def scan_tar(tar: tarfile.TarFile) -> List[dict]:
+        return scan_latent_shard(tar)
 
 
 @TRANSFORMS.register_module()

@@ -153,16 +153,21 @@ class TarShardDataset(SkipCountingMixin, BaseDataset):
                 backend_args=self.backend_args))
         return {name: self._scan(name) for name in names}
 
+    @staticmethod
+    def scan_tar(tar: tarfile.TarFile) -> List[dict]:
+        """The items of an open shard (subclasses read other members)."""
+        return scan_shard(tar)
+
     def _scan(self, name: str) -> List[dict]:
         path = self.shard_path(name)
         reader = self._reader.get()
         try:
             if reader.is_local(path):
                 with tarfile.open(path, 'r:') as tar:
-                    return scan_shard(tar)
+                    return self.scan_tar(tar)
             with tarfile.open(fileobj=io.BytesIO(reader.whole(path)),
                               mode='r:') as tar:
-                return scan_shard(tar)
+                return self.scan_tar(tar)
         except tarfile.TarError as error:
             raise OSError(f'{path!r} is not a readable tar shard: '
                           f'{error}') from error

@@ -5,7 +5,7 @@ import json
 import os
 import os.path as osp
 import tarfile
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Optional, Sequence, Tuple
 
 import numpy as np
 from PIL import Image
@@ -50,26 +50,37 @@ def write_shards(records: Iterable[RawRecord], out_dir: str,
     """Tar shards ``shard-000000.tar`` ... of ``<index>.<ext>`` images with
     ``<index>.cls`` labels, and their ``index.json``; returns the images
     written (unreadable ones are skipped and logged)."""
+    def members():
+        for record in records:
+            item = encoded(record)
+            if item is not None:
+                yield item[0], item[1], record.label
+
+    return write_shard_members(members(), out_dir, images_per_shard)
+
+
+def write_shard_members(items: Iterable[Tuple[bytes, str, Optional[int]]],
+                        out_dir: str, items_per_shard: int = 1000) -> int:
+    """Tar shards ``shard-000000.tar`` ... of ``(data, extension, label)``
+    items as ``<index>.<extension>`` with ``<index>.cls`` labels, and their
+    ``index.json`` (each item's key, data offset, size and label); returns
+    the items written."""
     os.makedirs(out_dir, exist_ok=True)
     index, tar, written = {}, None, 0
-    for record in records:
-        item = encoded(record)
-        if item is None:
-            continue
-        if written % images_per_shard == 0:
+    for data, ext, label in items:
+        if written % items_per_shard == 0:
             if tar is not None:
                 tar.close()
-            name = f'shard-{written // images_per_shard:06d}.tar'
+            name = f'shard-{written // items_per_shard:06d}.tar'
             tar = tarfile.open(osp.join(out_dir, name), 'w',
                                format=tarfile.USTAR_FORMAT)
             index[name] = []
-        data, ext = item
         key = f'{written:08d}'
         offset = _add(tar, f'{key}.{ext}', data)
-        if record.label is not None:
-            _add(tar, f'{key}.cls', str(record.label).encode())
+        if label is not None:
+            _add(tar, f'{key}.cls', str(label).encode())
         index[name].append(dict(key=key, offset=offset, size=len(data),
-                                label=record.label))
+                                label=label))
         written += 1
     if tar is not None:
         tar.close()
