@@ -84,17 +84,10 @@ def unguided(network: torch.nn.Module) -> torch.nn.Module:
 def build_guided_teacher(teacher: torch.nn.Module, scale: float,
                          guide: Optional[dict] = None) -> GuidedNetwork:
     """``teacher`` guided with ``scale``: classifier-free by its null class,
-    or by ``guide=dict(network=..., checkpoint=...)``, a guiding network
-    (EDM2's unconditional or smaller ``gnet``)."""
-    guide_network = None
-    if guide is not None:
-        guide = dict(guide)
-        guide_network = MODELS.build(guide.pop('network'))
-        if guide.get('checkpoint'):
-            load_unet_into(guide_network, guide.pop('checkpoint'))
-        if set(guide) - {'checkpoint'}:
-            raise ValueError(f'unknown teacher.guidance.guide keys '
-                             f'{sorted(set(guide) - {"checkpoint"})}')
+    or by ``guide=dict(network=..., checkpoint=...)``, a frozen guiding
+    network built as a teacher is (EDM2's unconditional or smaller
+    ``gnet``)."""
+    guide_network = None if guide is None else build_teacher(None, **guide)
     return GuidedNetwork(teacher, scale, guide_network)
 
 
